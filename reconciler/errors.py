@@ -1,0 +1,32 @@
+"""One exception root; the CLI turns each into a single line and exit code 1."""
+
+from __future__ import annotations
+
+
+class ReconcilerError(Exception):
+    """A known failure with a message meant for the user (never a secret)."""
+
+
+class ConfigError(ReconcilerError):
+    """Bad input: the message already names file, line and field."""
+
+
+class StateError(ReconcilerError):
+    """The state file cannot be read, trusted or written."""
+
+
+class ApiError(ReconcilerError):
+    """HSS answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.request_id = request_id
