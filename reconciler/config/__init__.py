@@ -1,0 +1,1 @@
+"""Loading the YAML workspace into typed Desired registries."""

@@ -1,0 +1,144 @@
+"""A workspace: the YAML files named on the command line, merged by target."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.model import (
+    API_FIELDS,
+    DEFAULT_ENTERPRISE_PROJECT,
+    Desired,
+    DesiredRegistry,
+    Location,
+    TargetConfig,
+    TargetKey,
+)
+from reconciler.config.problems import ConfigProblems, Problem
+from reconciler.config.yamlfile import YamlDocument, read_yaml
+from reconciler.schema import validate_document
+from reconciler.secrets import SecretRef
+
+YAML_SUFFIXES = (".yaml", ".yml")
+ENDPOINT_ENV = "HSS_ENDPOINT"
+MAX_REGISTRIES_PER_TARGET = 100
+
+
+def default_endpoint(region: str) -> str:
+    domain = "myhuaweicloud.eu" if region == "eu-west-101" else "myhuaweicloud.com"
+    return f"https://hss.{region}.{domain}"
+
+
+def find_files(paths: list[Path]) -> list[Path]:
+    """Each directory contributes its *.yaml/*.yml (not recursively, like Terraform)."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or path.is_file()
+        except OSError as exc:
+            problems.append(Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}"))
+            continue
+        if not exists:
+            problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
+        elif is_dir:
+            files = sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES)
+            if not files:
+                problems.append(Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file"))
+            found.extend(files)
+        else:
+            found.append(path)
+    if problems:
+        raise ConfigProblems(problems)
+    return found
+
+
+def workspace_dir(paths: list[Path]) -> Path:
+    """Where the state file lives by default: the directory given, or the first file's."""
+    first = paths[0] if paths else Path(".")
+    return first if first.is_dir() else first.parent
+
+
+class _Merger:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.desired = Desired()
+        self.problems: list[Problem] = []
+        self.endpoint_override = environ.get(ENDPOINT_ENV) or None
+
+    def add(self, path: Path, doc: YamlDocument) -> None:
+        data: dict[str, Any] = doc.data
+        raw_target = data["target"]
+        key = TargetKey(raw_target["region"], raw_target["project_id"],
+                        raw_target.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT))
+        endpoint = raw_target.get("endpoint") or default_endpoint(key.region)
+        target = self.desired.targets.get(key)
+        if target is None:
+            target = self.desired.targets[key] = TargetConfig(key, endpoint)
+        elif "endpoint" in raw_target and endpoint != target.endpoint:
+            self.problems.append(doc.problem(
+                ("target", "endpoint"),
+                f"differs from the endpoint {target.endpoint} given for the same target in "
+                f"{target.files[0]}"))
+        if self.endpoint_override:
+            target.endpoint = self.endpoint_override
+        target.files.append(doc.file)
+        for index, raw in enumerate(data["registries"]):
+            self._add_registry(path, doc, key, index, raw)
+
+    def _add_registry(self, path: Path, doc: YamlDocument, key: TargetKey, index: int,
+                      raw: dict[str, Any]) -> None:
+        line = doc.mark_of(("registries", index)).line
+        password_line = doc.mark_of(("registries", index, "registry_password")).line
+        ref_kind, ref_name = next(iter(raw["registry_password"].items()))
+        registry = DesiredRegistry(
+            target=key,
+            name=raw["registry_name"],
+            attributes={f: raw[f] for f in API_FIELDS if f in raw},
+            password=SecretRef(ref_kind, ref_name),
+            password_version=raw.get("password_version"),
+            location=Location(doc.file, line),
+            password_location=Location(doc.file, password_line),
+            base_dir=path.parent,
+        )
+        existing = self.desired.registries.get(registry.address)
+        if existing is not None:
+            self.problems.append(doc.problem(
+                ("registries", index, "registry_name"),
+                f"registry '{registry.name}' is declared twice in target {key}: "
+                f"here and at {existing.location}"))
+            return
+        self.desired.registries[registry.address] = registry
+
+    def finish(self) -> Desired:
+        for key in self.desired.targets:
+            count = len(self.desired.in_target(key))
+            if count > MAX_REGISTRIES_PER_TARGET:
+                self.desired.warnings.append(
+                    f"target {key} declares {count} registries; HSS documents at most "
+                    f"{MAX_REGISTRIES_PER_TARGET} per project and enterprise project")
+        return self.desired
+
+
+def load_workspace(paths: list[Path], environ: Mapping[str, str]) -> Desired:
+    """Read, validate and merge every file; raise every problem of every file at once."""
+    files = find_files(paths)
+    merger = _Merger(environ)
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            doc = read_yaml(path)
+        except ConfigProblems as exc:
+            problems.extend(exc.problems)
+            continue
+        schema_problems = validate_document(doc)
+        if schema_problems:
+            problems.extend(schema_problems)
+            continue
+        merger.add(path, doc)
+    problems.extend(merger.problems)
+    if problems:
+        raise ConfigProblems(problems)
+    merger.desired.files = files
+    return merger.finish()
