@@ -1,0 +1,21 @@
+"""The HSS HTTP client: credentials, auth (token and AK/SK), error mapping, calls."""
+
+from __future__ import annotations
+
+from reconciler.hss.auth import AkSkAuth, TokenAuth, auth_from_credentials
+from reconciler.hss.client import HssClient
+from reconciler.hss.credentials import Credentials, credentials_from_env
+from reconciler.hss.errors import RegistryNotFound
+from reconciler.hss.transport import make_http_client, quiet_third_party_loggers
+
+__all__ = [
+    "AkSkAuth",
+    "Credentials",
+    "HssClient",
+    "RegistryNotFound",
+    "TokenAuth",
+    "auth_from_credentials",
+    "credentials_from_env",
+    "make_http_client",
+    "quiet_third_party_loggers",
+]

@@ -1,0 +1,239 @@
+"""HssClient: the HSS image-registry operations for one target.
+
+A target is one endpoint, project and enterprise project. The client holds no
+mutable state, so apply may share one across threads (``httpx.Client`` is
+thread-safe). Every call goes through :meth:`HssClient._send`, the single seam
+a retry policy will wrap later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from reconciler.errors import ReconcilerError
+from reconciler.hss.errors import (
+    api_error_from_response,
+    api_error_from_transport,
+    unreadable_response,
+)
+from reconciler.secrets import REDACTOR, Secret
+
+logger = logging.getLogger("reconciler.hss")
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+PAGE_SIZE = 200  # the documented maximum of ``limit``
+MAX_OFFSET = 2_000_000  # the documented maximum of ``offset``: a bound on a misbehaving server
+LIST_FILTERS = frozenset(
+    {"registry_name", "registry_id", "registry_type", "registry_addr", "status"}
+)
+UPLOAD_COMMAND_FIELDS = ("image_command", "images_download_url", "swr_image_pull_command")
+
+Params = list[tuple[str, str]]
+
+
+def _reveal(value: Any) -> Any:
+    """A copy of ``value`` with every Secret replaced by its value: only for the wire."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, dict):
+        return {key: _reveal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(item) for item in value]
+    return value
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class HssClient:
+    """HSS image-registry API calls, bound to one endpoint, project and enterprise project.
+
+    ``http`` carries authentication, timeouts and TLS settings (see
+    :func:`reconciler.hss.transport.make_http_client`). Every failure raises
+    :class:`~reconciler.errors.ApiError` with a one-line message;
+    :class:`~reconciler.hss.errors.RegistryNotFound` when HSS does not know an id.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        endpoint: str,
+        project_id: str,
+        enterprise_project_id: str = "0",
+    ) -> None:
+        try:
+            url = httpx.URL(endpoint)
+        except httpx.InvalidURL:
+            raise ReconcilerError(f"HSS endpoint {endpoint!r} is not a valid URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ReconcilerError(f"HSS endpoint {endpoint!r} is not an http(s) URL with a host")
+        if url.query or url.fragment:
+            raise ReconcilerError(
+                f"HSS endpoint {url.scheme}://{url.netloc.decode()} must not carry a query"
+            )
+        if not project_id:
+            raise ReconcilerError("HSS project id is empty")
+        self._http = http
+        self._base = str(url).rstrip("/")
+        self.endpoint = endpoint
+        self.project_id = project_id
+        self.enterprise_project_id = enterprise_project_id
+        self._registries = f"/v5/{_segment(project_id)}/image/registries"
+
+    def __repr__(self) -> str:
+        return (
+            f"HssClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, "
+            f"enterprise_project_id={self.enterprise_project_id!r})"
+        )
+
+    # -- operations -------------------------------------------------------
+
+    def list_registries(self, **filters: str) -> list[dict[str, Any]]:
+        """Every registry matching ``filters`` (ListRegistry), across all pages.
+
+        Filters are the API's: registry_name, registry_id, registry_type,
+        registry_addr, status. Pages of 200 are read until ``total_num`` is
+        reached or a page comes back short.
+        """
+        unknown = sorted(set(filters) - LIST_FILTERS)
+        if unknown:
+            raise TypeError(f"unknown ListRegistry filter(s): {', '.join(unknown)}")
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            params = [("offset", str(offset)), ("limit", str(PAGE_SIZE)), *sorted(filters.items())]
+            response = self._send("ListRegistry", "GET", self._registries, params=params)
+            page, total = self._parse_page(response)
+            found.extend(page)
+            offset += len(page)
+            if len(page) < PAGE_SIZE or (total is not None and len(found) >= total):
+                return found
+            if offset > MAX_OFFSET:
+                return found
+
+    def find_registries(self, registry_name: str) -> list[dict[str, Any]]:
+        """Registries named exactly ``registry_name``; the server's filter may match substrings."""
+        return [
+            registry
+            for registry in self.list_registries(registry_name=registry_name)
+            if registry.get("registry_name") == registry_name
+        ]
+
+    def add_registry(self, body: dict[str, Any]) -> None:
+        """AddRegistry. ``body`` may hold Secrets; they are revealed only into the request body.
+
+        HSS returns no id: find the new registry with :meth:`find_registries`.
+        """
+        self._send("AddRegistry", "POST", self._registries, body=body)
+
+    def update_registry(self, registry_id: str, body: dict[str, Any]) -> None:
+        """UpdateRegistry: ``body`` holds only the fields to change (no name or type)."""
+        self._send(
+            "UpdateRegistry", "PUT", f"{self._registries}/{_segment(registry_id)}", body=body
+        )
+
+    def delete_registry(self, registry_id: str) -> None:
+        """DeleteRegistry; raises RegistryNotFound when the id is unknown."""
+        self._send("DeleteRegistry", "DELETE", f"{self._registries}/{_segment(registry_id)}")
+
+    def batch_delete_registries(self, ids: list[str]) -> None:
+        """BatchDeleteRegistry. An empty list sends nothing."""
+        if ids:
+            self._send(
+                "BatchDeleteRegistry",
+                "POST",
+                f"{self._registries}/batch-delete",
+                body={"ids": list(ids)},
+            )
+
+    def image_upload_command(
+        self, registry_addr: str, namespace: str, username: str, password: Secret
+    ) -> dict[str, str]:
+        """ShowImageUploadCommand: the commands to upload the scan component by hand.
+
+        The API takes the password in the query string, so this URL must never
+        be logged; ``_send`` logs the path only.
+        """
+        params = [
+            ("registry_addr", registry_addr),
+            ("namespace", namespace),
+            ("username", username),
+            ("password", password.reveal()),
+        ]
+        path = f"{self._registries}/image-upload-command"
+        response = self._send("ShowImageUploadCommand", "GET", path, params=params)
+        body = self._json(response, "ShowImageUploadCommand", "a JSON object")
+        if not isinstance(body, dict):
+            raise unreadable_response("ShowImageUploadCommand", response, "a JSON object")
+        return {
+            field: str(body[field])
+            for field in UPLOAD_COMMAND_FIELDS
+            if body.get(field) is not None
+        }
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One HTTP exchange; raises ApiError on any failure. The retry seam."""
+        headers = {"X-Project-Id": self.project_id}
+        content: bytes | None = None
+        if body is not None:
+            headers["Content-Type"] = JSON_CONTENT_TYPE
+            content = json.dumps(_reveal(body), ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8"
+            )
+        query = [("enterprise_project_id", self.enterprise_project_id), *(params or [])]
+        url = httpx.URL(self._base + path, params=query)
+        shown_path = REDACTOR.redact(url.path)
+
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, url, headers=headers, content=content)
+        except httpx.TransportError as exc:
+            logger.debug(
+                "HTTP %s %s -> %s (%d ms)", method, shown_path, type(exc).__name__, _ms(started)
+            )
+            raise api_error_from_transport(operation, url, exc) from None
+        logger.debug(
+            "HTTP %s %s -> %d (%d ms)", method, shown_path, response.status_code, _ms(started)
+        )
+        if response.is_error:
+            raise api_error_from_response(operation, response)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response, operation: str, expected: str) -> Any:
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            raise unreadable_response(operation, response, expected) from None
+
+    def _parse_page(self, response: httpx.Response) -> tuple[list[dict[str, Any]], int | None]:
+        expected = "a JSON object with data_list"
+        body = self._json(response, "ListRegistry", expected)
+        if not isinstance(body, dict):
+            raise unreadable_response("ListRegistry", response, expected)
+        page = body.get("data_list") or []
+        if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+            raise unreadable_response("ListRegistry", response, expected)
+        total = body.get("total_num")
+        return page, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,151 @@
+"""HSS failures as one readable line each.
+
+Every way a call can fail becomes an :class:`~reconciler.errors.ApiError`
+whose message is a single line naming the operation, what HSS said and its
+request id (what Huawei support asks for). Messages pass through the redactor
+because the service may echo input back, and they never contain a URL: the
+ShowImageUploadCommand query carries the registry password.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from reconciler.errors import ApiError
+from reconciler.secrets import REDACTOR
+
+REGISTRY_NOT_FOUND_CODE = "HSS.0011"
+_MAX_DETAIL = 300
+
+
+class RegistryNotFound(ApiError):
+    """HSS does not know the registry id (``HSS.0011``): already deleted, or never created.
+
+    Distinguished so apply can treat a delete of a missing registry as done and
+    an update of one as drift.
+    """
+
+
+def _one_line(text: str, limit: int = _MAX_DETAIL) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
+    """(error_code, error_msg, request_id) from the shapes HSS and APIG answer with."""
+    if not isinstance(body, dict):
+        return None, None, None
+    if isinstance(body.get("error"), dict):  # {"error": {"code", "message"}} from some gateways
+        body = {**body, **body["error"]}
+    code = body.get("error_code", body.get("code"))
+    message = body.get("error_msg", body.get("error_message", body.get("message")))
+    request_id = body.get("request_id")
+    return (
+        str(code) if code not in (None, "") else None,
+        str(message) if message not in (None, "") else None,
+        str(request_id) if request_id not in (None, "") else None,
+    )
+
+
+def _text_detail(response: httpx.Response) -> str | None:
+    # A proxy's HTML error page is noise; a short plain-text body is often the
+    # only explanation there is.
+    if "html" in response.headers.get("Content-Type", "").lower():
+        return None
+    try:
+        text = response.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return _one_line(first) or None
+
+
+def api_error_from_response(operation: str, response: httpx.Response) -> ApiError:
+    """``HSS AddRegistry failed: HTTP 400 HSS.0001: <message> (request id <id>)``."""
+    try:
+        body: Any = json.loads(response.content) if response.content else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    code, message, body_request_id = _error_fields(body)
+    request_id = response.headers.get("X-Request-Id") or body_request_id
+    if body is None and response.content:
+        message = _text_detail(response)
+
+    parts = [f"HTTP {response.status_code}"]
+    if code:
+        parts.append(f" {code}")
+    if message:
+        parts.append(f": {_one_line(message)}")
+    elif response.reason_phrase:
+        parts.append(f" {response.reason_phrase}")
+    if response.status_code == 429 and not message:
+        parts.append(" (rate limited by the API gateway)")
+    if request_id:
+        parts.append(f" (request id {_one_line(request_id, 80)})")
+    text = REDACTOR.redact(f"HSS {operation} failed: {''.join(parts)}")
+
+    cls = RegistryNotFound if code == REGISTRY_NOT_FOUND_CODE else ApiError
+    return cls(text, status=response.status_code, error_code=code, request_id=request_id)
+
+
+def _transport_kind(exc: httpx.TransportError) -> str:
+    # Classified from the exception type and the OS error text, which is
+    # never echoed: some httpx messages include the full URL.
+    detail = str(exc).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "timed out waiting for the response"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "timed out sending the request"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "timed out waiting for a free connection"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused or failed the connection"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "unsupported URL scheme (use https:// or http://)"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in detail:
+            return "connection refused"
+        if "certificate" in detail or "ssl" in detail or "tls" in detail:
+            return "TLS handshake failed (is the certificate trusted?)"
+        if "name or service" in detail or "nodename" in detail or "name resolution" in detail:
+            return "host name not found"
+        if "unreachable" in detail or "no route" in detail:
+            return "network unreachable"
+        return "connection failed"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection or answered with invalid HTTP"
+    if isinstance(exc, httpx.ReadError):
+        return "connection lost while reading the response"
+    if isinstance(exc, httpx.WriteError):
+        return "connection lost while sending the request"
+    return f"transport error ({type(exc).__name__})"
+
+
+def api_error_from_transport(operation: str, url: httpx.URL, exc: httpx.TransportError) -> ApiError:
+    """``HSS ListRegistry failed: cannot reach hss.example.com:443: connection refused``.
+
+    Names only the host and port of ``url``: never its path or query.
+    """
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    host = f"{url.host}:{port}" if port else url.host
+    return ApiError(
+        REDACTOR.redact(f"HSS {operation} failed: cannot reach {host}: {_transport_kind(exc)}")
+    )
+
+
+def unreadable_response(operation: str, response: httpx.Response, expected: str) -> ApiError:
+    """A 2xx answer that is not what the API documents (a proxy page, a truncated body)."""
+    request_id = response.headers.get("X-Request-Id")
+    suffix = f" (request id {_one_line(request_id, 80)})" if request_id else ""
+    return ApiError(
+        f"HSS {operation} returned an unreadable answer: "
+        f"HTTP {response.status_code}, expected {expected}{suffix}",
+        status=response.status_code,
+        request_id=request_id,
+    )

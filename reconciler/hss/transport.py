@@ -1,0 +1,70 @@
+"""The one place an ``httpx.Client`` for HSS is configured.
+
+Callers (the CLI, the e2e tests) build the client here and hand it to
+:class:`~reconciler.hss.client.HssClient`; unit tests build their own around an
+``httpx.MockTransport`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+
+import httpx
+
+import reconciler
+from reconciler.hss.auth import auth_from_credentials
+from reconciler.hss.credentials import Credentials
+
+USER_AGENT = f"hss-reconciler/{reconciler.__version__}"
+
+
+def quiet_third_party_loggers() -> None:
+    """Raise httpx and httpcore loggers to WARNING.
+
+    httpx logs every request's full URL at INFO, and the
+    ShowImageUploadCommand URL carries the registry password in its query.
+    Our own ``reconciler.hss`` logger records the path only.
+    """
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    # httpx 0.28 deprecates verify=<path>; build the context ourselves.
+    if isinstance(verify, bool):
+        return verify
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
+def make_http_client(
+    credentials: Credentials,
+    *,
+    verify: bool | str = True,
+    timeout: float = 30.0,
+    max_connections: int = 20,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` that authenticates with ``credentials``.
+
+    ``verify`` is True, False, or a CA bundle file (or directory) path.
+    ``max_connections`` bounds the pool, and so the parallelism apply can use.
+    ``transport`` replaces the network (tests); ``verify`` then does nothing.
+    Redirects are not followed: HSS never redirects, and following one would
+    resend signed headers to another host.
+    """
+    quiet_third_party_loggers()
+    return httpx.Client(
+        auth=auth_from_credentials(credentials),
+        verify=_ssl_verify(verify),
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        transport=transport,
+    )
