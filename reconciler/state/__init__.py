@@ -1,0 +1,1 @@
+"""The state file: what hss-reconciler manages, never a secret."""

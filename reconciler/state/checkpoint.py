@@ -1,0 +1,62 @@
+"""Group commit for state checkpoints during a parallel apply.
+
+Every accepted change must be on disk before it counts as done. With ten calls
+in flight, ten separate fsync'd writes would serialise the run on the disk;
+instead, whoever finds no write in progress writes the latest state, and every
+change made before that write started is covered by it (the way databases
+group-commit their logs).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from reconciler.state.model import State
+from reconciler.state.store import StateStore
+
+
+class Checkpointer:
+    def __init__(self, store: StateStore, state: State) -> None:
+        self.state = state
+        self._store = store
+        self._cond = threading.Condition()
+        self._changes = 0
+        self._saved = 0
+        self._writing = False
+        self._failure: BaseException | None = None
+
+    def commit(self, mutate: Callable[[State], None]) -> None:
+        """Apply `mutate` to the state and return once a save that includes it is on disk."""
+        with self._cond:
+            mutate(self.state)
+            self._changes += 1
+            mine = self._changes
+            while self._saved < mine:
+                if self._failure is not None:
+                    raise self._failure
+                if self._writing:
+                    self._cond.wait()
+                    continue
+                self._write_locked()
+
+    def _write_locked(self) -> None:
+        # Serialise under the lock, write without it: changes made meanwhile
+        # queue up and the next writer covers all of them at once.
+        self._writing = True
+        upto = self._changes
+        payload = self._store.snapshot(self.state)
+        failure: BaseException | None = None
+        self._cond.release()
+        try:
+            self._store.write(payload)
+        except BaseException as exc:
+            failure = exc
+        finally:
+            self._cond.acquire()
+        self._writing = False
+        self._cond.notify_all()
+        if failure is not None:
+            self._failure = failure
+            raise failure
+        self._saved = max(self._saved, upto)

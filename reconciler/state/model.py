@@ -1,0 +1,101 @@
+"""State as data: one entry per managed registry, serial and lineage.
+
+Lineage names one history of a state file; serial counts its writes. A saved
+plan records both, so applying it against a different or newer state is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import __version__
+from reconciler.config.model import TargetKey, registry_address
+from reconciler.errors import StateError
+
+STATE_FORMAT_VERSION = 1
+
+
+@dataclass
+class StateEntry:
+    target: TargetKey
+    name: str
+    registry_id: str | None  # None: the add was accepted but the id not found yet
+    attributes: dict[str, str]
+    password_version: int | None = None
+
+    @property
+    def address(self) -> str:
+        return registry_address(self.target, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "target": self.target.to_json(),
+            "registry_name": self.name,
+            "id": self.registry_id,
+            "attributes": dict(sorted(self.attributes.items())),
+            "password_version": self.password_version,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StateEntry:
+        return cls(
+            target=TargetKey.from_json(data["target"]),
+            name=data["registry_name"],
+            registry_id=data.get("id"),
+            attributes=dict(data.get("attributes", {})),
+            password_version=data.get("password_version"),
+        )
+
+
+@dataclass
+class State:
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    entries: dict[str, StateEntry] = field(default_factory=dict)  # by address
+
+    def put(self, entry: StateEntry) -> None:
+        self.entries[entry.address] = entry
+
+    def remove(self, address: str) -> None:
+        self.entries.pop(address, None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_FORMAT_VERSION,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "tool_version": __version__,
+            "registries": [self.entries[a].to_json() for a in sorted(self.entries)],
+        }
+
+    def serialize(self) -> bytes:
+        return (json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def parse_state(raw: bytes, source: str) -> State:
+    """Refuse anything we do not fully understand rather than risk overwriting it."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise StateError(f"{source}: state file is not valid JSON{where}; it was left untouched. "
+                         f"Restore {source}.backup or move the file away.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+        raise StateError(f"{source}: not an hss-reconciler state file (no 'version'); "
+                         "it was left untouched")
+    if data["version"] > STATE_FORMAT_VERSION:
+        raise StateError(f"{source}: state format version {data['version']} is newer than this "
+                         f"hss-reconciler understands ({STATE_FORMAT_VERSION}); upgrade the tool")
+    try:
+        entries = [StateEntry.from_json(item) for item in data["registries"]]
+        state = State(lineage=str(data["lineage"]), serial=int(data["serial"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StateError(f"{source}: state file is malformed ({type(exc).__name__}: {exc}); "
+                         "it was left untouched") from None
+    for entry in entries:
+        state.put(entry)
+    return state
