@@ -22,6 +22,7 @@ from reconciler.hss.errors import (
     api_error_from_transport,
     unreadable_response,
 )
+from reconciler.hss.transport import quiet_third_party_loggers
 from reconciler.secrets import REDACTOR, Secret
 
 logger = logging.getLogger("reconciler.hss")
@@ -80,6 +81,9 @@ class HssClient:
             )
         if not project_id:
             raise ReconcilerError("HSS project id is empty")
+        # Also here, not only in make_http_client: whatever client we are
+        # handed, httpx must not log our URLs (a query may hold a password).
+        quiet_third_party_loggers()
         self._http = http
         self._base = str(url).rstrip("/")
         self.endpoint = endpoint

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import ssl
 
 import httpx
@@ -20,15 +21,40 @@ from reconciler.hss.credentials import Credentials
 USER_AGENT = f"hss-reconciler/{reconciler.__version__}"
 
 
+_QUERY = re.compile(r"(https?://[^\s?#\"']*)\?[^\s#\"']*")
+
+
+class _StripQueryFilter(logging.Filter):
+    """Cuts query strings out of URLs in httpx's own log records.
+
+    The level alone is not enough: anyone may turn httpx back up to INFO, and
+    the redactor cannot catch the password there because httpx logs it
+    percent-encoded.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        stripped = _QUERY.sub(r"\1?(query hidden)", message)
+        if stripped != message:
+            record.msg, record.args = stripped, None
+        return True
+
+
+_STRIP_QUERY = _StripQueryFilter()
+
+
 def quiet_third_party_loggers() -> None:
-    """Raise httpx and httpcore loggers to WARNING.
+    """Raise httpx and httpcore loggers to WARNING, and hide query strings in httpx's records.
 
     httpx logs every request's full URL at INFO, and the
     ShowImageUploadCommand URL carries the registry password in its query.
-    Our own ``reconciler.hss`` logger records the path only.
+    Our own ``reconciler.hss`` logger records the path only. Idempotent.
     """
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    httpx_logger = logging.getLogger("httpx")
+    if _STRIP_QUERY not in httpx_logger.filters:
+        httpx_logger.addFilter(_STRIP_QUERY)
 
 
 def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
