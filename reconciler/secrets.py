@@ -8,11 +8,13 @@ secret into a message cannot show it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from reconciler.errors import ConfigError
 
@@ -63,8 +65,10 @@ class Redactor:
         # Very short values would mask ordinary words; they are still never
         # formatted by our code, this is the belt to the Secret type's braces.
         if len(value) >= 4:
+            # The encoded forms a value takes in a URL or JSON text count too.
+            forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
             with self._lock:
-                self._values.add(value)
+                self._values.update(forms)
 
     def redact(self, text: str) -> str:
         if not self._values or not text:

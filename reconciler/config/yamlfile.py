@@ -156,6 +156,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = exc.problem or exc.context or "invalid YAML"
+        if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            reason += " (a tab: YAML indents with spaces only)"
         raise ConfigProblems([Problem(file, line, column, "", f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
@@ -165,8 +167,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     try:
         doc.data = builder.build(root, ())
     except _TooLarge as exc:
-        mark = _mark(exc.node)
-        raise ConfigProblems([Problem(file, mark.line, mark.column, "",
+        where = _mark(exc.node)
+        raise ConfigProblems([Problem(file, where.line, where.column, "",
                                       "document expands to too many values (alias bomb?)")]) from None
     except (yaml.constructor.ConstructorError, ValueError) as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML value: {exc}")]) from None

@@ -1,0 +1,1 @@
+"""Running a Plan's changes against HSS, checkpointing the state after each."""

@@ -1,0 +1,164 @@
+"""Running a plan: bounded parallelism, a checkpoint after every accepted call.
+
+Destroys run first (they free room under the per-project limit), then every
+other change. A change counts as done only once the state file records it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from reconciler.apply.bodies import add_body, update_body
+from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
+from reconciler.apply.idlookup import IdLookup
+from reconciler.config.model import Desired, DesiredRegistry, TargetKey
+from reconciler.config.problems import ConfigProblems, Problem
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.hss.client import HssClient
+from reconciler.hss.errors import RegistryNotFound
+from reconciler.plan.model import Action, Change, Plan
+from reconciler.secrets import Secret
+from reconciler.state.checkpoint import Checkpointer
+from reconciler.state.model import State, StateEntry
+
+DESTROYS = (Action.DELETE, Action.FORGET)
+STILL_RUNNING_EVERY = 10.0
+
+
+@dataclass
+class ApplyResult:
+    done: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def added(self) -> int:
+        return sum(1 for c in self.done if c.action in (Action.CREATE, Action.REPLACE))
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for c in self.done
+                   if c.action is Action.UPDATE or (c.action is Action.ADOPT and c.changed))
+
+    @property
+    def destroyed(self) -> int:
+        return sum(1 for c in self.done if c.action in (Action.DELETE, Action.REPLACE))
+
+    @property
+    def imported(self) -> int:
+        return sum(1 for c in self.done if c.action is Action.ADOPT)
+
+
+def resolve_passwords(plan: Plan, desired: Desired) -> dict[str, Secret]:
+    """Read every secret the plan needs before the first call, so a missing one stops nothing halfway."""
+    secrets: dict[str, Secret] = {}
+    problems: list[Problem] = []
+    for change in plan.changes:
+        if not change.send_password:
+            continue
+        registry = desired.registries[change.address]
+        try:
+            secrets[change.address] = registry.password.resolve(registry.base_dir)
+        except ConfigError as exc:
+            where = registry.password_location
+            problems.append(Problem(where.file, where.line, 0, f"{registry.name}.registry_password",
+                                    str(exc)))
+    if problems:
+        raise ConfigProblems(problems)
+    return secrets
+
+
+class _Run:
+    def __init__(self, desired: Desired, checkpointer: Checkpointer,
+                 clients: Mapping[TargetKey, HssClient], secrets: Mapping[str, Secret],
+                 report: Reporter, stop: threading.Event) -> None:
+        self.desired = desired
+        self.checkpointer = checkpointer
+        self.clients = clients
+        self.secrets = secrets
+        self.report = report
+        self.stop = stop
+        self.lookups = {key: IdLookup(client) for key, client in clients.items()}
+        self.result = ApplyResult()
+        self._lock = threading.Lock()
+
+    def execute(self, change: Change) -> None:
+        if self.stop.is_set():
+            return
+        started = time.monotonic()
+        self.report(ApplyEvent(change, Phase.STARTED))
+        try:
+            registry_id = self._perform(change)
+        except ReconcilerError as exc:
+            with self._lock:
+                self.result.failed.append((change, str(exc)))
+            self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
+            return
+        with self._lock:
+            self.result.done.append(change)
+        self.report(ApplyEvent(change, Phase.DONE, time.monotonic() - started, registry_id))
+
+    def _perform(self, change: Change) -> str | None:
+        client = self.clients[change.target]
+        if change.action is Action.FORGET:
+            self.checkpointer.commit(lambda s: s.remove(change.address))
+            return change.registry_id
+        if change.action in (Action.DELETE, Action.REPLACE) and change.registry_id:
+            with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
+                client.delete_registry(change.registry_id)
+            self.checkpointer.commit(lambda s: s.remove(change.address))
+            if change.action is Action.DELETE:
+                return change.registry_id
+        registry = self.desired.registries[change.address]
+        if change.action in (Action.CREATE, Action.REPLACE):
+            return self._create(client, registry)
+        registry_id = change.registry_id
+        assert registry_id is not None, "update and adopt always know the id"
+        if change.action is Action.ADOPT:
+            self._record(registry, registry_id, None if change.send_password else registry.password_version)
+        if change.send_password or change.action is Action.UPDATE:
+            client.update_registry(registry_id, update_body(registry, self.secrets.get(change.address)))
+            self._record(registry, registry_id, registry.password_version)
+        return registry_id
+
+    def _create(self, client: HssClient, registry: DesiredRegistry) -> str | None:
+        client.add_registry(add_body(registry, self.secrets[registry.address]))
+        # Accepted: on disk before anything else, even if the id is not known yet.
+        self._record(registry, None, registry.password_version)
+        registry_id = self.lookups[registry.target].id_for(registry.name)
+        if registry_id is not None:
+            self._record(registry, registry_id, registry.password_version)
+        return registry_id
+
+    def _record(self, registry: DesiredRegistry, registry_id: str | None,
+                password_version: int | None) -> None:
+        entry = StateEntry(registry.target, registry.name, registry_id, dict(registry.attributes),
+                           password_version)
+
+        def put(state: State) -> None:
+            state.put(entry)
+
+        self.checkpointer.commit(put)
+
+
+def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
+               clients: Mapping[TargetKey, HssClient], *, parallelism: int = 10,
+               report: Reporter = ignore, stop: threading.Event | None = None) -> ApplyResult:
+    """Run every change of `plan`; failures are collected, not raised, so the rest still runs."""
+    secrets = resolve_passwords(plan, desired)
+    run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event())
+    destroys = [c for c in plan.changes if c.action in DESTROYS]
+    others = [c for c in plan.changes if c.action not in DESTROYS]
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for batch in (destroys, others):
+            futures: list[Future[None]] = [pool.submit(run.execute, c) for c in batch]
+            wait(futures)
+            for future in futures:
+                future.result()
+    run.result.stopped = run.stop.is_set()
+    return run.result

@@ -1,0 +1,161 @@
+"""Entry point: argument parsing and the one error handler.
+
+Only argparse and the standard library are imported here; each command's
+modules are imported when it runs, so `--version` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from reconciler import __version__
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+COMMANDS = ("validate", "plan", "apply", "emulator", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line and exit 1, so exit 2 only ever means 'changes present'."""
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice" in message and "'" in message:
+            wrong = message.split("'")[1]
+            close = difflib.get_close_matches(wrong, COMMANDS, n=1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+        sys.stderr.write(f"Error: {message}\nRun '{self.prog} --help' for usage.\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    group = common.add_argument_group("output")
+    group.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"),
+                       help="log level for messages on stderr (default: warning)")
+    group.add_argument("-v", "--verbose", action="count", default=0,
+                       help="more logging: -v info, -vv debug")
+    group.add_argument("--no-color", action="store_true", help="no ANSI colour (NO_COLOR is honoured too)")
+    return common
+
+
+def _workspace(detailed: bool) -> _Parser:
+    ws = _Parser(add_help=False)
+    ws.add_argument("paths", nargs="*", metavar="PATH",
+                    help="registry files or directories of *.yaml/*.yml (default: .)")
+    ws.add_argument("--state", metavar="PATH",
+                    help="state file (default: hss-reconciler.state.json in the workspace directory)")
+    ws.add_argument("--refresh", type=_bool, default=True, metavar="BOOL",
+                    help="read the live registries from HSS first (default: true)")
+    ws.add_argument("--target", action="append", metavar="NAME",
+                    help="only plan this registry (name or address); repeatable")
+    ws.add_argument("--no-destroy", action="store_true",
+                    help="forget undeclared registries instead of deleting them from HSS")
+    ws.add_argument("--parallelism", type=_positive, default=10, metavar="N",
+                    help="concurrent HSS calls (default: 10)")
+    ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
+    ws.add_argument("--insecure", action="store_true",
+                    help="do not verify TLS certificates (prints a warning; never in production)")
+    if detailed:
+        ws.add_argument("--detailed-exitcode", action="store_true",
+                        help="exit 0 when there are no changes, 2 when there are, 1 on error")
+    return ws
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(
+        prog="hss-reconciler",
+        description="Declare the image registries Huawei Cloud HSS scans in YAML; plan and apply them.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"hss-reconciler {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("validate", parents=[common], formatter_class=formatter,
+                       help="check registry files (no network, no credentials)",
+                       description="Check registry files against the schema and each other.\n\n"
+                                   "example:\n  hss-reconciler validate registries/ --check-env")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--check-env", action="store_true",
+                   help="also check every {env: ...}/{file: ...} reference resolves to 1-128 characters")
+
+    sub.add_parser("plan", parents=[common, _workspace(True)], formatter_class=formatter,
+                   help="show what apply would change",
+                   description="Refresh from HSS and show what apply would change. Writes nothing.\n\n"
+                               "example:\n  hss-reconciler plan registries/ --detailed-exitcode")
+
+    p = sub.add_parser("apply", parents=[common, _workspace(False)], formatter_class=formatter,
+                       help="make HSS match the registry files",
+                       description="Plan, ask for approval, then make HSS match the files.\n\n"
+                                   "example:\n  hss-reconciler apply registries/ --auto-approve")
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes'")
+
+    p = sub.add_parser("emulator", parents=[common], formatter_class=formatter,
+                       help="run a local HSS emulator",
+                       description="A local HSS server for tests and demos.\n\n"
+                                   "example:\n  hss-reconciler emulator --port 8080 --token dev-token")
+    importlib.import_module("reconciler.emulator.cli_args").add_arguments(p)
+
+    sub.add_parser("demo", parents=[common], formatter_class=formatter,
+                   help="validate, plan, apply and plan again on examples/quickstart against the emulator",
+                   description="Runs the whole workflow against an in-process emulator.\n\n"
+                               "example:\n  hss-reconciler demo")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from reconciler.cli.logsetup import configure_logging
+    from reconciler.cli.output import Output
+
+    configure_logging(args.log_level, args.verbose)
+    out = Output(no_color=args.no_color)
+    module = importlib.import_module(f"reconciler.cli.commands.{args.command}")
+    try:
+        code: int = module.run(args, out)
+        return code
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        from reconciler.errors import ReconcilerError
+
+        if isinstance(exc, ReconcilerError):
+            for line in str(exc).splitlines():
+                out.error(line)
+            return EXIT_ERROR
+        logging.getLogger("reconciler").debug("unexpected error", exc_info=True)
+        out.error(f"An unexpected error has occurred ({type(exc).__name__}). This is a bug in "
+                  "hss-reconciler; run again with --log-level debug to see the traceback.")
+        return EXIT_BUG
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_ERROR
+    return _dispatch(args)

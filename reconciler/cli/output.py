@@ -1,0 +1,30 @@
+"""The only way the CLI writes: every line goes through the secret redactor."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from reconciler.render.colors import Palette, color_wanted
+from reconciler.secrets import REDACTOR
+
+
+class Output:
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 no_color: bool = False) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.palette = Palette(color_wanted(self.stdout, no_color))
+        self.err_palette = Palette(color_wanted(self.stderr, no_color))
+
+    def print(self, text: str = "") -> None:
+        self.stdout.write(REDACTOR.redact(text) + "\n")
+        self.stdout.flush()
+
+    def error(self, text: str) -> None:
+        self.stderr.write(REDACTOR.redact(self.err_palette.paint("Error: ", "red") + text) + "\n")
+        self.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(REDACTOR.redact(self.err_palette.paint("Warning: ", "yellow") + text) + "\n")
+        self.stderr.flush()

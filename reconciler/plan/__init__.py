@@ -1,0 +1,1 @@
+"""Diffing Desired, State and Live into an ordered Plan of Changes."""

@@ -1,0 +1,191 @@
+"""Desired + State + Live -> Plan.
+
+The rules, per registry address (target + name):
+- declared, known to the state: compare with what HSS has (or, without
+  refresh, with what the state recorded); gone from HSS means create again;
+  a changed registry_type means replace; other differences are an update.
+- declared, not in the state: if HSS already has that name, adopt it (and
+  update what differs), else create.
+- in the state, no longer declared: delete (or forget with --no-destroy).
+- in HSS, neither declared nor in the state: unmanaged, never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.config.model import API_FIELDS, Desired, DesiredRegistry, TargetKey
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.state.model import State, StateEntry
+
+LiveRegistry = dict[str, Any]
+Live = Mapping[TargetKey, list[LiveRegistry]]
+REPLACE_ON = ("registry_type",)
+COMPARED_FIELDS = tuple(f for f in API_FIELDS if f != "registry_name")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    destroy: bool = True
+    only: Collection[str] = ()  # registry names or addresses; empty means all
+
+
+def comparable(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields HSS reports back, normalised so equal registries compare equal.
+
+    HSS returns `namespace` only for the `Other` channel, so a namespace given
+    with `Swr` is not something a refresh can see or drift on.
+    """
+    fields = {f: attributes[f] for f in COMPARED_FIELDS if attributes.get(f) is not None}
+    if fields.get("get_scan_image_channel") != "Other":
+        fields.pop("namespace", None)
+    return fields
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+    """Field names whose values differ, in API order (deepdiff does the comparing)."""
+    diff = DeepDiff(comparable(before), comparable(after), view="tree")
+    names = {level.path(output_format="list")[0] for group in diff.values() for level in group}
+    return tuple(f for f in COMPARED_FIELDS if f in names)
+
+
+def _after(registry: DesiredRegistry) -> dict[str, Any]:
+    after: dict[str, Any] = dict(registry.attributes)
+    after["registry_password"] = registry.password.to_json()
+    if registry.password_version is not None:
+        after["password_version"] = registry.password_version
+    return after
+
+
+class _Planner:
+    def __init__(self, desired: Desired, state: State, live: Live | None,
+                 options: PlanOptions) -> None:
+        self.desired = desired
+        self.state = state
+        self.live = live
+        self.options = options
+        self.plan = Plan(refreshed=live is not None, partial=bool(options.only))
+        self._live_by_id: dict[str, LiveRegistry] = {}
+        self._live_by_name: dict[tuple[TargetKey, str], LiveRegistry] = {}
+        for key, registries in (live or {}).items():
+            for item in registries:
+                self._live_by_id[str(item.get("id"))] = item
+                self._live_by_name.setdefault((key, item.get("registry_name", "")), item)
+
+    def _selected(self, target: TargetKey, name: str) -> bool:
+        only = self.options.only
+        return not only or name in only or f"{target}/{name}" in only
+
+    def _live_for(self, entry: StateEntry) -> LiveRegistry | None:
+        if entry.registry_id is not None and entry.registry_id in self._live_by_id:
+            return self._live_by_id[entry.registry_id]
+        if entry.registry_id is None:  # add accepted, id never learned: find it by name
+            return self._live_by_name.get((entry.target, entry.name))
+        return None
+
+    def run(self) -> Plan:
+        addresses = sorted(set(self.desired.registries) | set(self.state.entries))
+        for address in addresses:
+            registry = self.desired.registries.get(address)
+            entry = self.state.entries.get(address)
+            target = registry.target if registry else entry.target  # type: ignore[union-attr]
+            name = registry.name if registry else entry.name  # type: ignore[union-attr]
+            if not self._selected(target, name):
+                continue
+            if registry is not None and entry is not None:
+                self._declared_and_managed(registry, entry)
+            elif registry is not None:
+                self._declared_only(registry)
+            elif entry is not None:
+                self._managed_only(entry)
+        self._count_unmanaged()
+        return self.plan
+
+    def _record_status(self, address: str, live: LiveRegistry) -> None:
+        if "status" in live:
+            self.plan.statuses.append(LiveStatus(address, live["status"], live.get("fail_reason")))
+
+    def _declared_and_managed(self, registry: DesiredRegistry, entry: StateEntry) -> None:
+        before: Mapping[str, Any] = entry.attributes
+        registry_id = entry.registry_id
+        if self.live is not None:
+            live = self._live_for(entry)
+            if live is None:
+                self._add(Change(Action.CREATE, registry.target, registry.name, after=_after(registry),
+                                 send_password=True, password_version=registry.password_version,
+                                 reason="it no longer exists in HSS (deleted outside hss-reconciler)"))
+                return
+            self._record_status(registry.address, live)
+            registry_id = str(live["id"])
+            for name in changed_fields(entry.attributes, live):
+                self.plan.drift.append(Drift(registry.address, name, entry.attributes.get(name),
+                                             live.get(name)))
+            before = live
+        self._converge(registry, registry_id, before, entry.password_version, Action.UPDATE)
+
+    def _declared_only(self, registry: DesiredRegistry) -> None:
+        live = self._live_by_name.get((registry.target, registry.name))
+        if live is None:
+            self._add(Change(Action.CREATE, registry.target, registry.name, after=_after(registry),
+                             send_password=True, password_version=registry.password_version))
+            return
+        self._record_status(registry.address, live)
+        self._converge(registry, str(live["id"]), live, None, Action.ADOPT)
+
+    def _converge(self, registry: DesiredRegistry, registry_id: str | None,
+                  before: Mapping[str, Any], known_password_version: int | None,
+                  action: Action) -> None:
+        fields = changed_fields(before, registry.attributes)
+        rotate = (registry.password_version is not None
+                  and registry.password_version != known_password_version
+                  and action is Action.UPDATE)
+        before_view = dict(comparable(before))
+        if any(f in REPLACE_ON for f in fields):
+            self._add(Change(Action.REPLACE, registry.target, registry.name, registry_id,
+                             before_view, _after(registry), fields, send_password=True,
+                             password_version=registry.password_version,
+                             reason="registry_type cannot be changed in place"))
+        elif fields or rotate or action is Action.ADOPT:
+            changed = (*fields, "registry_password") if rotate else fields
+            self._add(Change(action, registry.target, registry.name, registry_id, before_view,
+                             _after(registry), changed, send_password=bool(fields) or rotate,
+                             password_version=registry.password_version,
+                             before_password_version=known_password_version))
+
+    def _managed_only(self, entry: StateEntry) -> None:
+        live = self._live_for(entry) if self.live is not None else None
+        gone = self.live is not None and live is None
+        before = comparable(live if live is not None else entry.attributes)
+        if gone or not self.options.destroy:
+            reason = ("it no longer exists in HSS" if gone
+                      else "--no-destroy: it stays in HSS, unmanaged")
+            self._add(Change(Action.FORGET, entry.target, entry.name, entry.registry_id,
+                             before, None, reason=reason))
+        else:
+            self._add(Change(Action.DELETE, entry.target, entry.name,
+                             str(live["id"]) if live else entry.registry_id, before, None,
+                             reason="it is no longer declared"))
+
+    def _count_unmanaged(self) -> None:
+        managed_ids = {e.registry_id for e in self.state.entries.values()}
+        declared = {(r.target, r.name) for r in self.desired.registries.values()}
+        for key, registries in (self.live or {}).items():
+            self.plan.unmanaged += sum(
+                1 for item in registries
+                if str(item.get("id")) not in managed_ids
+                and (key, item.get("registry_name")) not in declared)
+
+    def _add(self, change: Change) -> None:
+        self.plan.changes.append(change)
+
+
+def make_plan(desired: Desired, state: State, live: Live | None,
+              options: PlanOptions | None = None) -> Plan:
+    """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
+    plan = _Planner(desired, state, live, options or PlanOptions()).run()
+    plan.warnings.extend(desired.warnings)
+    return plan

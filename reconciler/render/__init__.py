@@ -1,0 +1,1 @@
+"""Turning plans and results into text for people (and later markdown, JSON)."""
