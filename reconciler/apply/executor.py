@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import IdLookup
+from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import Desired, DesiredRegistry, TargetKey
-from reconciler.config.problems import ConfigProblems, Problem
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import RegistryNotFound
 from reconciler.plan.model import Action, Change, Plan
@@ -52,25 +52,6 @@ class ApplyResult:
     @property
     def imported(self) -> int:
         return sum(1 for c in self.done if c.action is Action.ADOPT)
-
-
-def resolve_passwords(plan: Plan, desired: Desired) -> dict[str, Secret]:
-    """Read every secret the plan needs before the first call, so a missing one stops nothing halfway."""
-    secrets: dict[str, Secret] = {}
-    problems: list[Problem] = []
-    for change in plan.changes:
-        if not change.send_password:
-            continue
-        registry = desired.registries[change.address]
-        try:
-            secrets[change.address] = registry.password.resolve(registry.base_dir)
-        except ConfigError as exc:
-            where = registry.password_location
-            problems.append(Problem(where.file, where.line, 0, f"{registry.name}.registry_password",
-                                    str(exc)))
-    if problems:
-        raise ConfigProblems(problems)
-    return secrets
 
 
 class _Run:
@@ -150,7 +131,8 @@ def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
                clients: Mapping[TargetKey, HssClient], *, parallelism: int = 10,
                report: Reporter = ignore, stop: threading.Event | None = None) -> ApplyResult:
     """Run every change of `plan`; failures are collected, not raised, so the rest still runs."""
-    secrets = resolve_passwords(plan, desired)
+    # Every secret is read before the first call: a missing one stops nothing halfway.
+    secrets = resolve_passwords(desired.registries[c.address] for c in plan.changes if c.send_password)
     run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event())
     destroys = [c for c in plan.changes if c.action in DESTROYS]
     others = [c for c in plan.changes if c.action not in DESTROYS]

@@ -83,7 +83,11 @@ def _workspace(detailed: bool) -> _Parser:
     return ws
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     common = _common()
     parser = _Parser(
         prog="hss-reconciler",
@@ -117,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run a local HSS emulator",
                        description="A local HSS server for tests and demos.\n\n"
                                    "example:\n  hss-reconciler emulator --port 8080 --token dev-token")
-    importlib.import_module("reconciler.emulator.cli_args").add_arguments(p)
+    if command == "emulator":  # its options live with the emulator; import only when used
+        importlib.import_module("reconciler.emulator.cli_args").add_arguments(p)
 
     sub.add_parser("demo", parents=[common], formatter_class=formatter,
                    help="validate, plan, apply and plan again on examples/quickstart against the emulator",
@@ -153,7 +158,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

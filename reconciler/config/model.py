@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.problems import Problem
 from reconciler.secrets import SecretRef
 
 DEFAULT_ENTERPRISE_PROJECT = "0"
@@ -58,9 +59,14 @@ def registry_address(target: TargetKey, name: str) -> str:
 class Location:
     file: str
     line: int
+    column: int = 0
+    path: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+    def problem(self, message: str) -> Problem:
+        return Problem(self.file, self.line, self.column, self.path, message)
 
 
 @dataclass(frozen=True)

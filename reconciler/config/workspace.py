@@ -90,7 +90,7 @@ class _Merger:
     def _add_registry(self, path: Path, doc: YamlDocument, key: TargetKey, index: int,
                       raw: dict[str, Any]) -> None:
         line = doc.mark_of(("registries", index)).line
-        password_line = doc.mark_of(("registries", index, "registry_password")).line
+        password_mark = doc.mark_of(("registries", index, "registry_password"))
         ref_kind, ref_name = next(iter(raw["registry_password"].items()))
         registry = DesiredRegistry(
             target=key,
@@ -99,7 +99,8 @@ class _Merger:
             password=SecretRef(ref_kind, ref_name),
             password_version=raw.get("password_version"),
             location=Location(doc.file, line),
-            password_location=Location(doc.file, password_line),
+            password_location=Location(doc.file, password_mark.line, password_mark.column,
+                                       f"registries[{index}].registry_password"),
             base_dir=path.parent,
         )
         existing = self.desired.registries.get(registry.address)
