@@ -1,0 +1,116 @@
+"""What an emulator run is: address, credentials, status model and faults.
+
+One frozen value, validated on construction. The control endpoint changes a
+running emulator with ``dataclasses.replace``, so every range below is checked
+in exactly one place, whether a setting comes from Python, the CLI or HTTP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+#: Settings the control endpoint (POST /_emulator/config) may change at runtime.
+RUNTIME_KEYS = frozenset(
+    {
+        "latency_ms",
+        "error_rate",
+        "throttle_rate",
+        "drop_rate",
+        "lost_response_rate",
+        "seed",
+        "access_delay_seconds",
+        "max_registries_per_project",
+        "fail_addr_substring",
+    }
+)
+
+RATE_KEYS = ("error_rate", "throttle_rate", "drop_rate", "lost_response_rate")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _number(name: str, value: object, minimum: float, maximum: float | None = None) -> None:
+    # bool is an int subclass; True is no latency.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name}: must be a number")
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
+        raise ValueError(f"{name}: must be {bounds}")
+
+
+def _integer(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}: must be an integer")
+    if value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}")
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything an emulator needs. With no tokens and no AK/SK, auth is off."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    # Secrets: kept out of repr so a logged config never shows them.
+    tokens: AbstractSet[str] = field(default=frozenset(), repr=False)
+    aksk: Mapping[str, str] = field(default_factory=dict, repr=False)
+    allow_remote: bool = False
+    # Faults, each a probability per HSS API request (control and auth are exempt).
+    latency_ms: float = 0
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    drop_rate: float = 0.0
+    lost_response_rate: float = 0.0
+    seed: int | None = None
+    # Status model: accessing for this long, then success (or fail, see below).
+    access_delay_seconds: float = 0.0
+    fail_addr_substring: str = "fail.invalid"
+    max_registries_per_project: int = 100
+    # AK/SK lockout as the real APIG does it: more than 5 bad signatures, 5 minutes.
+    lockout_threshold: int = 5
+    lockout_seconds: float = 300.0
+    max_clock_skew_seconds: float = 900.0
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of tokens (a set, a list) but store an immutable copy.
+        object.__setattr__(self, "tokens", frozenset(self.tokens))
+        object.__setattr__(self, "aksk", dict(self.aksk))
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(f"host: {self.host} is not a loopback address (use allow_remote)")
+        _integer("port", self.port, 0)
+        if self.port > 65535:
+            raise ValueError("port: must be 0-65535")
+        if any(not token for token in self.tokens):
+            raise ValueError("tokens: a token must not be empty")
+        if any(not ak or not sk for ak, sk in self.aksk.items()):
+            raise ValueError("aksk: access key and secret key must not be empty")
+        _number("latency_ms", self.latency_ms, 0)
+        for name in RATE_KEYS:
+            _number(name, getattr(self, name), 0, 1)
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError("seed: must be an integer or null")
+        _number("access_delay_seconds", self.access_delay_seconds, 0)
+        if not isinstance(self.fail_addr_substring, str):
+            raise ValueError("fail_addr_substring: must be a string")
+        _integer("max_registries_per_project", self.max_registries_per_project, 0)
+        _integer("lockout_threshold", self.lockout_threshold, 0)
+        _number("lockout_seconds", self.lockout_seconds, 0)
+        _number("max_clock_skew_seconds", self.max_clock_skew_seconds, 0)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.tokens or self.aksk)
+
+    def runtime_view(self) -> dict[str, object]:
+        """The runtime-changeable settings, as the control endpoint shows them."""
+        return {key: getattr(self, key) for key in sorted(RUNTIME_KEYS)}
