@@ -27,7 +27,8 @@ HEADLINE = {
     Action.ADOPT: "will be adopted (it already exists in HSS)",
     Action.FORGET: "will be removed from the state only (left in HSS)",
 }
-ORDER = (*API_FIELDS, "registry_password", "password_version")
+_USERNAME_AT = API_FIELDS.index("registry_username") + 1
+ORDER = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version", *API_FIELDS[_USERNAME_AT:])
 WIDTH = max(len(f) for f in ORDER)
 
 

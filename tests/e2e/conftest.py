@@ -1,0 +1,74 @@
+"""End-to-end fixtures: the installed CLI in a subprocess, the emulator on loopback."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.emulator import EmulatorConfig, EmulatorServer
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "examples" / "quickstart"
+CLI = str(Path(sys.executable).parent / "hss-reconciler")
+CREDENTIAL_VARS = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                   "CLOUD_SDK_AK", "CLOUD_SDK_SK", "HSS_AUTH_TOKEN", "HSS_ENDPOINT", "NO_COLOR")
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass
+class Hss:
+    server: EmulatorServer
+    token: str
+    ak: str
+    sk: str
+
+    def env(self, *, aksk: bool = False) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+        env["HSS_ENDPOINT"] = self.server.url
+        if aksk:
+            env.update({"HUAWEICLOUD_SDK_AK": self.ak, "HUAWEICLOUD_SDK_SK": self.sk})
+        else:
+            env["HSS_AUTH_TOKEN"] = self.token
+        return env
+
+
+@pytest.fixture
+def hss() -> Iterator[Hss]:
+    token, ak, sk = secrets.token_hex(16), "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
+    server = EmulatorServer(EmulatorConfig(host="127.0.0.1", port=0, tokens={token}, aksk={ak: sk}))
+    server.start()
+    try:
+        yield Hss(server, token, ak, sk)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    target = tmp_path / "registries"
+    shutil.copytree(QUICKSTART, target)
+    return target
+
+
+def run_cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60) -> Result:
+    proc = subprocess.run([CLI, *args], env=env, input=stdin, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
