@@ -17,7 +17,9 @@ from typing import NoReturn
 from reconciler import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-COMMANDS = ("validate", "plan", "apply", "emulator", "demo")
+COMMANDS = ("validate", "plan", "apply", "show", "import", "state", "upload-command", "force-unlock",
+            "fmt", "schema", "emulator", "demo")
+FORMATS = ("text", "json", "markdown")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +51,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _duration(text: str) -> float:
+    """'90', '90s', '2m', '1h' -> seconds."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 30s or 5m, got {text!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return seconds
+
+
 def _common() -> _Parser:
     common = _Parser(add_help=False)
     group = common.add_argument_group("output")
@@ -77,10 +92,23 @@ def _workspace(detailed: bool) -> _Parser:
     ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     ws.add_argument("--insecure", action="store_true",
                     help="do not verify TLS certificates (prints a warning; never in production)")
+    ws.add_argument("--format", choices=FORMATS, default="text",
+                    help="text for people, json for machines (schemas/plan.schema.json), "
+                         "markdown for a pull-request comment (default: text)")
     if detailed:
         ws.add_argument("--detailed-exitcode", action="store_true",
                         help="exit 0 when there are no changes, 2 when there are, 1 on error")
     return ws
+
+
+def _state_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", metavar="PATH",
+                        help="state file (default: hss-reconciler.state.json in the current directory)")
+
+
+def _lock_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lock-timeout", type=_duration, default=0.0, metavar="DURATION",
+                        help="wait this long for another run's state lock, e.g. 30s or 2m (default: 0s)")
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
@@ -106,16 +134,95 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--check-env", action="store_true",
                    help="also check every {env: ...}/{file: ...} reference resolves to 1-128 characters")
 
-    sub.add_parser("plan", parents=[common, _workspace(True)], formatter_class=formatter,
-                   help="show what apply would change",
-                   description="Refresh from HSS and show what apply would change. Writes nothing.\n\n"
-                               "example:\n  hss-reconciler plan registries/ --detailed-exitcode")
+    p = sub.add_parser("plan", parents=[common, _workspace(True)], formatter_class=formatter,
+                       help="show what apply would change",
+                       description="Refresh from HSS and show what apply would change. Writes nothing "
+                                   "but the plan file you ask for.\n\n"
+                                   "example:\n  hss-reconciler plan registries/ -out plan.json")
+    p.add_argument("-out", "--out", metavar="FILE",
+                   help="save the plan (no secrets, references only) for 'apply FILE'")
 
     p = sub.add_parser("apply", parents=[common, _workspace(False)], formatter_class=formatter,
                        help="make HSS match the registry files",
-                       description="Plan, ask for approval, then make HSS match the files.\n\n"
-                                   "example:\n  hss-reconciler apply registries/ --auto-approve")
+                       description="Plan, ask for approval, then make HSS match the files. Given a "
+                                   "saved plan file, apply exactly that plan.\n\n"
+                                   "examples:\n  hss-reconciler apply registries/ --auto-approve\n"
+                                   "  hss-reconciler apply plan.json")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes'")
+    p.add_argument("--force", action="store_true",
+                   help="apply even when the plan destroys more than the safety threshold")
+    p.add_argument("--wait", action="store_true",
+                   help="wait until new and updated registries leave 'accessing'; any 'fail' exits 1")
+    p.add_argument("--wait-timeout", type=_duration, default=300.0, metavar="DURATION",
+                   help="how long --wait waits (default: 5m)")
+    _lock_timeout(p)
+
+    p = sub.add_parser("show", parents=[common, _workspace(False)], formatter_class=formatter,
+                       help="show the managed registries, or a saved plan",
+                       description="Show what the state manages, with each registry's access status "
+                                   "from HSS; or render a saved plan file.\n\n"
+                                   "examples:\n  hss-reconciler show registries/\n"
+                                   "  hss-reconciler show plan.json --format markdown")
+
+    p = sub.add_parser("import", parents=[common], formatter_class=formatter,
+                       help="adopt one existing HSS registry into the state",
+                       description="Record an existing HSS registry as managed by the file that "
+                                   "declares it.\n\nexample:\n"
+                                   "  hss-reconciler import registries/prod.yaml harbor-prod 1d3c...e9")
+    p.add_argument("target_file", metavar="TARGET_FILE", help="the registry file that declares NAME")
+    p.add_argument("name", metavar="NAME", help="registry_name as declared")
+    p.add_argument("registry_id", metavar="ID", help="the registry's HSS id")
+    _state_file(p)
+    _lock_timeout(p)
+    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+
+    p = sub.add_parser("state", parents=[common], formatter_class=formatter,
+                       help="inspect or edit the state: list, show NAME, rm NAME",
+                       description="Read or edit the state file directly.\n\n"
+                                   "examples:\n  hss-reconciler state list\n"
+                                   "  hss-reconciler state rm harbor-old")
+    state_sub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND", parser_class=_Parser,
+                                 required=True)
+    q = state_sub.add_parser("list", parents=[common], help="one address per managed registry")
+    _state_file(q)
+    q = state_sub.add_parser("show", parents=[common], help="everything the state holds for NAME")
+    q.add_argument("name", metavar="NAME", help="registry name or address")
+    _state_file(q)
+    q = state_sub.add_parser("rm", parents=[common],
+                             help="forget NAME: drop it from the state, keep it in HSS")
+    q.add_argument("name", metavar="NAME", help="registry name or address")
+    _state_file(q)
+    _lock_timeout(q)
+
+    p = sub.add_parser("upload-command", parents=[common], formatter_class=formatter,
+                       help="print the scan component upload commands for an 'Other' registry",
+                       description="Ask HSS for the commands that upload the scan component for a "
+                                   "registry whose get_scan_image_channel is Other.\n\n"
+                                   "example:\n  hss-reconciler upload-command jfrog-build registries/")
+    p.add_argument("name", metavar="NAME", help="registry name or address")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+
+    p = sub.add_parser("force-unlock", parents=[common], formatter_class=formatter,
+                       help="release a state lock left by a run that died",
+                       description="Remove the state lock with this id. Only when no run holds it.\n\n"
+                                   "example:\n  hss-reconciler force-unlock 6f1e... --state prod.state.json")
+    p.add_argument("lock_id", metavar="LOCK_ID", help="the id the lock error printed")
+    _state_file(p)
+
+    p = sub.add_parser("fmt", parents=[common], formatter_class=formatter,
+                       help="rewrite registry files in the canonical layout (comments kept)",
+                       description="Rewrite registry files with keys in API order, comments kept.\n\n"
+                                   "example:\n  hss-reconciler fmt --check registries/")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
+
+    sub.add_parser("schema", parents=[common], formatter_class=formatter,
+                   help="print the JSON Schema of registry files",
+                   description="Print the registry file JSON Schema, for editors.\n\n"
+                               "example:\n  hss-reconciler schema > .vscode/hss-registries.schema.json")
 
     p = sub.add_parser("emulator", parents=[common], formatter_class=formatter,
                        help="run a local HSS emulator",
@@ -137,7 +244,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level, args.verbose)
     out = Output(no_color=args.no_color)
-    module = importlib.import_module(f"reconciler.cli.commands.{args.command}")
+    module_name = {"import": "import_"}.get(args.command, args.command.replace("-", "_"))
+    module = importlib.import_module(f"reconciler.cli.commands.{module_name}")
     try:
         code: int = module.run(args, out)
         return code
