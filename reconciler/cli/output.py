@@ -25,6 +25,11 @@ class Output:
         self.stderr.write(REDACTOR.redact(self.err_palette.paint("Error: ", "red") + text) + "\n")
         self.stderr.flush()
 
+    def info(self, text: str = "") -> None:
+        """Progress for people, on stderr, so stdout stays one clean document under --format json."""
+        self.stderr.write(REDACTOR.redact(text) + "\n")
+        self.stderr.flush()
+
     def warn(self, text: str) -> None:
         self.stderr.write(REDACTOR.redact(self.err_palette.paint("Warning: ", "yellow") + text) + "\n")
         self.stderr.flush()

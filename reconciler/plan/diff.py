@@ -25,6 +25,10 @@ from reconciler.state.model import State, StateEntry
 LiveRegistry = dict[str, Any]
 Live = Mapping[TargetKey, list[LiveRegistry]]
 REPLACE_ON = ("registry_type",)
+# octodns's rule for DNS zones: only targets this big are guarded, so a small
+# workspace can still be torn down without ceremony.
+SAFETY_MIN_MANAGED = 10
+SAFETY_MAX_DESTROY_SHARE = 0.30
 COMPARED_FIELDS = tuple(f for f in API_FIELDS if f != "registry_name")
 
 
@@ -183,9 +187,37 @@ class _Planner:
         self.plan.changes.append(change)
 
 
+def unsafe_reasons(plan: Plan, state: State) -> list[str]:
+    """Targets where the plan destroys or replaces more than the safety share of what is managed."""
+    managed: dict[TargetKey, int] = {}
+    for entry in state.entries.values():
+        managed[entry.target] = managed.get(entry.target, 0) + 1
+    destroyed: dict[TargetKey, int] = {}
+    for change in plan.changes:
+        if change.action in (Action.DELETE, Action.REPLACE):
+            destroyed[change.target] = destroyed.get(change.target, 0) + 1
+    reasons = []
+    for target, count in sorted(destroyed.items()):
+        total = managed.get(target, 0)
+        if total >= SAFETY_MIN_MANAGED and count > SAFETY_MAX_DESTROY_SHARE * total:
+            reasons.append(f"{target}: deletes or replaces {count} of {total} managed registries "
+                           f"(more than {SAFETY_MAX_DESTROY_SHARE:.0%}); apply needs --force")
+    return reasons
+
+
+def _plain_http_warnings(desired: Desired, plan: Plan) -> list[str]:
+    touched = {c.address for c in plan.changes}
+    return [f"{address}: protocol http sends the registry password to {r.attributes.get('registry_addr')} "
+            "unencrypted; use https"
+            for address, r in sorted(desired.registries.items())
+            if r.attributes.get("protocol") == "http" and (address in touched or not plan.partial)]
+
+
 def make_plan(desired: Desired, state: State, live: Live | None,
               options: PlanOptions | None = None) -> Plan:
     """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
     plan = _Planner(desired, state, live, options or PlanOptions()).run()
     plan.warnings.extend(desired.warnings)
+    plan.warnings.extend(_plain_http_warnings(desired, plan))
+    plan.unsafe_reasons.extend(unsafe_reasons(plan, state))
     return plan

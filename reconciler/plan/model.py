@@ -63,6 +63,11 @@ class Plan:
     refreshed: bool = True
     partial: bool = False
     warnings: list[str] = field(default_factory=list)
+    unsafe_reasons: list[str] = field(default_factory=list)  # why apply needs --force
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.unsafe_reasons)
 
     def count(self, *actions: Action) -> int:
         return sum(1 for c in self.changes if c.action in actions)

@@ -122,6 +122,10 @@ def render_plan(plan: Plan, palette: Palette) -> str:
                                  f"(status fail, {s.fail_reason or 'no reason given'})", "yellow"))
     if failing:
         out.append("")
+    for reason in plan.unsafe_reasons:
+        out.append(palette.paint(f"Unsafe plan: {reason}", "red"))
+    if plan.unsafe_reasons:
+        out.append("")
     if plan.has_changes:
         out.append("hss-reconciler will perform the following actions:")
         out.append("")

@@ -1,18 +1,21 @@
-"""`plan`: what apply would change. Never writes anything."""
+"""`plan`: what apply would change. Writes nothing but the plan file asked for."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from reconciler.cli.output import Output
+from reconciler.cli.stepsummary import append_step_summary
 from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
 from reconciler.plan.diff import PlanOptions, make_plan
 from reconciler.plan.model import Plan
-from reconciler.render.text import render_plan
+from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest, save_plan
+from reconciler.render.formats import render_plan_as
 
 
 def compute_plan(workspace: Workspace, args: argparse.Namespace) -> Plan:
-    """Refresh (unless told not to) and diff; shared by plan and apply."""
+    """Refresh (unless told not to) and diff; shared by plan, apply and show."""
     options = PlanOptions(destroy=not args.no_destroy, only=tuple(args.target or ()))
     if not args.refresh:
         return make_plan(workspace.desired, workspace.state, None, options)
@@ -24,10 +27,29 @@ def compute_plan(workspace: Workspace, args: argparse.Namespace) -> Plan:
     return make_plan(workspace.desired, workspace.state, live, options)
 
 
+def plan_inputs(workspace: Workspace, args: argparse.Namespace) -> PlanInputs:
+    """What `apply FILE` must find unchanged; paths stay as typed, so CI checkouts can move."""
+    existed = workspace.store.path.exists()
+    return PlanInputs(paths=list(args.paths) or ["."], state_path=str(workspace.store.path),
+                      lineage=workspace.state.lineage if existed else None,
+                      serial=workspace.state.serial if existed else 0,
+                      config_digest=config_digest(workspace.desired), destroy=not args.no_destroy,
+                      only=list(args.target or ()), refreshed=args.refresh)
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
     workspace = open_workspace(args.paths, args.state)
     plan = compute_plan(workspace, args)
-    out.print(render_plan(plan, out.palette))
+    out.print(render_plan_as(args.format, plan, out.palette))
+    if args.out:
+        save_plan(Path(args.out), SavedPlan(plan, plan_inputs(workspace, args)))
+        note = (f"Saved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
+                f"    hss-reconciler apply {args.out}")
+        if args.format == "text":
+            out.print("\n" + note)
+        else:
+            out.stderr.write(note + "\n")
+    append_step_summary(plan, out)
     if args.detailed_exitcode and plan.has_changes:
         return 2
     return 0

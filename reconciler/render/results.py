@@ -1,0 +1,82 @@
+"""What an apply ends with: access statuses, upload-command outputs, the result document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.apply.executor import ApplyResult
+from reconciler.apply.outputs import UploadCommands
+from reconciler.apply.waiting import WaitResult
+from reconciler.plan.model import Plan
+from reconciler.render.colors import Palette
+
+OUTPUT_FIELDS = ("image_command", "images_download_url", "swr_image_pull_command")
+STATUS_COLOR = {"success": "green", "fail": "red", "accessing": "yellow"}
+
+
+def render_wait(waited: WaitResult, palette: Palette) -> str:
+    lines = []
+    for address, status in sorted(waited.statuses.items()):
+        reason = f" ({status.fail_reason})" if status.fail_reason else ""
+        painted = palette.paint(status.status, STATUS_COLOR.get(status.status, "bold"))
+        lines.append(f"{address}: HSS access {painted}{reason}")
+    lines += [f"{address}: still accessing when --wait-timeout ran out" for address in waited.timed_out]
+    lines += [f"{address}: no longer in HSS" for address in waited.missing]
+    return "\n".join(lines)
+
+
+def render_outputs(outputs: UploadCommands) -> str:
+    """Terraform's `Outputs:` block: one entry per `Other` registry."""
+    lines = ["Outputs:", ""]
+    for address, commands in sorted(outputs.commands.items()):
+        lines.append(f'upload_commands["{address}"] = {{')
+        width = max(len(f) for f in OUTPUT_FIELDS)
+        lines += [f"  {name.ljust(width)} = {json.dumps(commands[name], ensure_ascii=False)}"
+                  for name in OUTPUT_FIELDS if name in commands]
+        lines.append("}")
+    return "\n".join(lines)
+
+
+def _result_json(result: ApplyResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "added": result.added, "changed": result.changed, "destroyed": result.destroyed,
+        "imported": result.imported, "stopped": result.stopped,
+        "done": [c.address for c in result.done],
+        "failed": [{"address": c.address, "error": message} for c, message in result.failed],
+    }
+
+
+def _wait_json(waited: WaitResult | None) -> dict[str, Any] | None:
+    if waited is None:
+        return None
+    return {
+        "statuses": {a: {"status": s.status, "fail_reason": s.fail_reason}
+                     for a, s in sorted(waited.statuses.items())},
+        "timed_out": waited.timed_out, "missing": waited.missing, "ok": waited.ok,
+    }
+
+
+def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, outputs: UploadCommands | None,
+                        waited: WaitResult | None) -> str:
+    """One document for machines (json) or a pull-request comment (markdown)."""
+    commands = outputs.commands if outputs else {}
+    if fmt == "json":
+        from reconciler.plan.document import plan_to_document
+
+        document = {"plan": plan_to_document(plan), "result": _result_json(result),
+                    "outputs": {"upload_commands": commands}, "wait": _wait_json(waited)}
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    from reconciler.render.markdown import render_plan_markdown
+
+    parts = [render_plan_markdown(plan)]
+    if result is not None:
+        status = "failed" if result.failed else "complete"
+        parts.append(f"**Apply {status}:** {result.added} added, {result.changed} changed, "
+                     f"{result.destroyed} destroyed, {len(result.failed)} failed.")
+    for address, item in sorted(commands.items()):
+        body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
+        parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")
+    return "\n\n".join(parts)
