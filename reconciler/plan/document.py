@@ -1,0 +1,289 @@
+"""The plan as a JSON document: `--format json` prints it, `plan -out` saves it, `apply FILE` reads it.
+
+One shape serves people's tools and the saved plan, so what a reviewer's CI
+inspects is exactly what `apply FILE` runs. The conversion is lossless: a Plan
+written and read back compares equal. `schemas/plan.schema.json` describes the
+shape; every reader validates against it.
+
+A plan never holds a secret. The password in `after` is a reference
+(``{"env": NAME}`` or ``{"file": PATH}``); a Secret object, or a password field
+holding anything but a reference, anywhere in a plan or its metadata, makes
+writing the document fail, and makes reading one fail too, so a hand-edited
+plan file cannot smuggle a password into `apply`. Error messages name the
+place, never the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from reconciler import __version__
+from reconciler.config.model import TargetKey
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.secrets import Secret, SecretRef
+
+FORMAT_VERSION = 1
+TOOL = "hss-reconciler"
+PLAN_SCHEMA = "plan.schema.json"
+# Keys whose value may only ever be a reference. "password" is not a field we
+# write, but a hand-edited file or metadata could use it, so it is guarded too.
+SECRET_KEYS = frozenset({"registry_password", "password"})
+REFERENCE_KINDS = ("env", "file")
+_MAX_REPORTED = 5
+_REFERENCE_HINT = "must be a password reference, {\"env\": NAME} or {\"file\": PATH}, never a value"
+
+
+class PlanDocumentError(ReconcilerError):
+    """A plan cannot be written as, or read from, a document; the message names where."""
+
+
+def load_plan_schema() -> dict[str, Any]:
+    """The plan JSON Schema, from the wheel's package data or the checkout (cached)."""
+    from reconciler.schema import load_schema
+
+    return load_schema(PLAN_SCHEMA)
+
+
+def _is_reference(value: Any) -> bool:
+    return (isinstance(value, dict) and len(value) == 1
+            and next(iter(value)) in REFERENCE_KINDS
+            and isinstance(next(iter(value.values())), str) and bool(next(iter(value.values()))))
+
+
+def _json_copy(value: Any, where: str) -> Any:
+    """A deep copy made only of JSON types; refuses secrets and anything JSON would change.
+
+    Copying (rather than sharing the plan's dicts) keeps a caller who edits the
+    document from editing the plan, and refusing non-JSON types is what makes
+    the round trip lossless (a tuple would come back as a list).
+    """
+    if isinstance(value, Secret):
+        raise PlanDocumentError(f"{where}: a secret value cannot be written to a plan; {_REFERENCE_HINT}")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PlanDocumentError(f"{where}: {value} is not a JSON number")
+        return value
+    if isinstance(value, dict):
+        copy: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PlanDocumentError(f"{where}: key of type {type(key).__name__} is not JSON")
+            if key in SECRET_KEYS:
+                _check_reference(item, f"{where}.{key}")
+            copy[key] = _json_copy(item, f"{where}.{key}")
+        return copy
+    if isinstance(value, list):
+        return [_json_copy(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, SecretRef):
+        raise PlanDocumentError(f"{where}: write the reference as SecretRef.to_json(), not the object")
+    raise PlanDocumentError(f"{where}: a {type(value).__name__} is not JSON data")
+
+
+def _check_reference(value: Any, where: str) -> None:
+    if value is not None and not _is_reference(value):
+        raise PlanDocumentError(f"{where}: {_REFERENCE_HINT}")
+
+
+def _summary(plan: Plan) -> dict[str, Any]:
+    return {
+        "add": plan.to_add,
+        "change": plan.to_change,
+        "destroy": plan.to_destroy,
+        "import": plan.to_import,
+        "forget": plan.to_forget,
+        "unmanaged": plan.unmanaged,
+        "has_changes": plan.has_changes,
+    }
+
+
+def _change_to_json(change: Change, where: str) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "address": change.address,
+        "target": change.target.to_json(),
+        "name": change.name,
+        "registry_id": change.registry_id,
+        "before": _json_copy(change.before, f"{where}.before"),
+        "after": _json_copy(change.after, f"{where}.after"),
+        "changed": _json_copy(list(change.changed), f"{where}.changed"),
+        "send_password": change.send_password,
+        "password_version": change.password_version,
+        "before_password_version": change.before_password_version,
+        "reason": change.reason,
+    }
+
+
+def _drift_to_json(drift: Drift, where: str) -> dict[str, Any]:
+    if drift.field in SECRET_KEYS:
+        _check_reference(drift.recorded, f"{where}.recorded")
+        _check_reference(drift.live, f"{where}.live")
+    return {"address": drift.address, "field": drift.field,
+            "recorded": _json_copy(drift.recorded, f"{where}.recorded"),
+            "live": _json_copy(drift.live, f"{where}.live")}
+
+
+def plan_to_document(plan: Plan, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The plan as JSON-ready data in the shape of schemas/plan.schema.json.
+
+    `meta` is free data about how the plan was made (the saved-plan code puts
+    lineage, serial, config digest and options there); it is checked for
+    secrets like the rest. Raises PlanDocumentError if anything secret, or
+    anything that would not survive JSON unchanged, is found.
+    """
+    reasons = [str(r) for r in getattr(plan, "unsafe_reasons", None) or ()]
+    document: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "tool": TOOL,
+        "tool_version": __version__,
+        "summary": _summary(plan),
+        "changes": [_change_to_json(c, f"changes[{i}]") for i, c in enumerate(plan.changes)],
+        "drift": [_drift_to_json(d, f"drift[{i}]") for i, d in enumerate(plan.drift)],
+        "statuses": [_json_copy({"address": s.address, "status": s.status, "fail_reason": s.fail_reason},
+                                f"statuses[{i}]") for i, s in enumerate(plan.statuses)],
+        "partial": plan.partial,
+        "refreshed": plan.refreshed,
+        "warnings": _json_copy(list(plan.warnings), "warnings"),
+        "unsafe": {"flagged": bool(reasons), "reasons": reasons},
+        "meta": _json_copy(dict(meta or {}), "meta"),
+    }
+    return document
+
+
+# --- reading ---------------------------------------------------------------
+
+
+def _secrets_in(value: Any, where: str, found: list[str]) -> None:
+    """Every place in raw JSON where a password key holds something other than a reference."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in SECRET_KEYS and item is not None and not _is_reference(item):
+                found.append(f"{where}.{key}" if where else str(key))
+            else:
+                _secrets_in(item, f"{where}.{key}" if where else str(key), found)
+        field = value.get("field")
+        if isinstance(field, str) and field in SECRET_KEYS:  # a drift entry about the password
+            for side in ("recorded", "live"):
+                item = value.get(side)
+                if item is not None and not _is_reference(item):
+                    found.append(f"{where}.{side}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _secrets_in(item, f"{where}[{i}]", found)
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string",
+             list: "array", dict: "object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _schema_message(error: Any) -> str:
+    """One readable line per schema error that never repeats a value from the file."""
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "type":
+        text = f"expected {expected if isinstance(expected, str) else ' or '.join(expected)}, " \
+               f"got {_type_name(error.instance)}"
+    elif keyword == "enum":
+        text = f"must be one of: {', '.join(map(str, expected))}"
+    elif keyword == "const":
+        text = f"must be {expected!r}"
+    elif keyword == "required":
+        missing = [k for k in expected if isinstance(error.instance, dict) and k not in error.instance]
+        text = f"missing {', '.join(missing)}"
+    elif keyword in ("additionalProperties", "unevaluatedProperties"):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in allowed)
+        text = f"unexpected field{'s' if len(extra) != 1 else ''}: {', '.join(extra)}"
+    elif keyword == "minimum":
+        text = f"must be at least {expected}"
+    else:
+        text = f"does not match the plan schema ({keyword})"
+    return f"{where or '(document)'}: {text}"
+
+
+def _schema_problems(document: Any) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_plan_schema())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    return [_schema_message(e) for e in errors]
+
+
+def _fail(problems: list[str]) -> PlanDocumentError:
+    shown = problems[:_MAX_REPORTED]
+    more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+    return PlanDocumentError(f"not a valid plan document: {'; '.join(shown)}{more}")
+
+
+def _change_from_json(data: dict[str, Any]) -> Change:
+    return Change(
+        action=Action(data["action"]),
+        target=TargetKey.from_json(data["target"]),
+        name=data["name"],
+        registry_id=data["registry_id"],
+        before=data["before"],
+        after=data["after"],
+        changed=tuple(data["changed"]),
+        send_password=data["send_password"],
+        password_version=data["password_version"],
+        before_password_version=data["before_password_version"],
+        reason=data["reason"],
+    )
+
+
+def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
+    """Read a document written by plan_to_document back into a Plan and its meta.
+
+    Refuses, with every problem named (up to a few), a document of another
+    format version, one that does not match the schema, one holding a password
+    value, or one whose derived fields (address, summary, flagged) disagree
+    with its data: a plan file edited by hand is not the plan that was reviewed.
+    """
+    if not isinstance(document, dict):
+        raise PlanDocumentError(f"not a valid plan document: expected an object, got {_type_name(document)}")
+    version = document.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise PlanDocumentError(f"plan format_version {version} is newer than this hss-reconciler "
+                                f"({__version__}) understands ({FORMAT_VERSION}); upgrade hss-reconciler")
+    leaks: list[str] = []
+    _secrets_in(document, "", leaks)
+    if leaks:
+        raise _fail([f"{where}: {_REFERENCE_HINT}" for where in leaks])
+    problems = _schema_problems(document)
+    if problems:
+        raise _fail(problems)
+    # The schema guarantees every key and type below; copying detaches the plan from the input.
+    copy: dict[str, Any] = _json_copy(document, "document")
+    changes = [_change_from_json(c) for c in copy["changes"]]
+    problems = [f"changes[{i}].address: {c['address']!r} does not match its target and name"
+                for i, (c, change) in enumerate(zip(copy["changes"], changes, strict=True))
+                if c["address"] != change.address]
+    reasons = list(copy["unsafe"]["reasons"])
+    if copy["unsafe"]["flagged"] != bool(reasons):
+        problems.append("unsafe.flagged: must be true exactly when there are reasons")
+    kwargs: dict[str, Any] = {
+        "changes": changes,
+        "drift": [Drift(d["address"], d["field"], d["recorded"], d["live"]) for d in copy["drift"]],
+        "statuses": [LiveStatus(s["address"], s["status"], s["fail_reason"]) for s in copy["statuses"]],
+        "unmanaged": copy["summary"]["unmanaged"],
+        "refreshed": copy["refreshed"],
+        "partial": copy["partial"],
+        "warnings": list(copy["warnings"]),
+    }
+    has_unsafe_field = "unsafe_reasons" in {f.name for f in fields(Plan)}
+    if has_unsafe_field:
+        kwargs["unsafe_reasons"] = reasons
+    plan = Plan(**kwargs)
+    if reasons and not has_unsafe_field:
+        setattr(plan, "unsafe_reasons", reasons)  # noqa: B010 - a field the model may not have yet
+    if _summary(plan) != copy["summary"]:
+        problems.append("summary: the counts do not match the changes")
+    if problems:
+        raise _fail(problems)
+    return plan, copy["meta"]

@@ -1,0 +1,313 @@
+"""The plan as a pull-request comment (and GitHub job summary).
+
+What matters to a reviewer comes first and is never hidden: the counts, a
+warning when anything is destroyed, the safety flag, drift, registries HSS
+cannot access, a partial or unrefreshed plan. The field-level details follow
+in a collapsed `<details>` block holding a ```diff fence, which GitHub colours.
+
+Two hard rules shape the code:
+- GitHub refuses a comment longer than 65,536 characters, so the output is
+  built to a budget: whole changes are dropped from the end of the details and
+  a note says how many, and how to see them all.
+- Registry names, addresses, values and HSS's fail reasons are not ours. They
+  must not be able to close the fence or the `<details>` block, start HTML,
+  or smuggle in new lines. Inside the fence every line starts with our own
+  marker and line breaks in values are escaped; outside it user text goes in
+  code spans (fenced with more backticks than it contains) or is
+  backslash-escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.config.model import API_FIELDS
+from reconciler.plan.model import Action, Change, Plan
+from reconciler.secrets import MASK
+
+GITHUB_COMMENT_LIMIT = 65_536
+SECRET_FIELDS = frozenset({"registry_password"})
+REPLACE_ON = ("registry_type",)
+_INLINE_MAX = 300  # characters of foreign text in one line outside the details
+_VALUE_MAX = 512  # characters of one value inside the details
+_LIST_MAX = 10  # items of one list outside the details
+_USERNAME_AT = API_FIELDS.index("registry_username") + 1
+ORDER = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version", *API_FIELDS[_USERNAME_AT:])
+WIDTH = max(len(f) for f in ORDER)
+MARK = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.ADOPT: "<=",
+    Action.FORGET: "~",
+}
+HEADLINE = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+    Action.ADOPT: "will be adopted (it already exists in HSS)",
+    Action.FORGET: "will be removed from the state only (left in HSS)",
+}
+
+
+# --- escaping ----------------------------------------------------------------
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What can start markup in the middle of a line in GitHub markdown: emphasis,
+# code, links and images, HTML and entities, tables, strikethrough, math,
+# mentions, emoji and bare-URL autolinks (the colon of "https:").
+_MARKUP = frozenset("\\`*_[]<>&!|~$@:")
+
+
+def one_line(text: str) -> str:
+    """Control, format (bidi) and line/paragraph-separator characters as visible escapes.
+
+    A line break is how foreign text would leave a fence or start a block of
+    its own; a bidi override is how it would show reviewers something else.
+    """
+    out = []
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(_NAMED_ESCAPES.get(char, f"\\u{ord(char):04x}"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def code(text: str, limit: int = _INLINE_MAX) -> str:
+    """An inline code span that shows `text` literally, whatever backticks or HTML it holds."""
+    body = clip(one_line(text), limit)
+    fence = "`" * (_longest_backtick_run(body) + 1)
+    if body.startswith(("`", " ")) or body.endswith(("`", " ")):
+        body = f" {body} "  # CommonMark strips one space each side
+    return f"{fence}{body}{fence}"
+
+
+def prose(text: str, limit: int = _INLINE_MAX) -> str:
+    """Foreign text as plain words in a list item: each character that could start markup is escaped."""
+    body = clip(one_line(text), limit)
+    return "".join(f"\\{c}" if c in _MARKUP else c for c in body)
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest
+
+
+def comment_length(text: str) -> int:
+    """Length as GitHub counts it, conservatively: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- the details: one diff block per change ----------------------------------
+
+
+def _value(field: str, value: Any) -> str:
+    if field in SECRET_FIELDS:
+        return MASK
+    return clip(one_line(json.dumps(value, ensure_ascii=False)), _VALUE_MAX)
+
+
+def _line(mark: str, field: str, text: str) -> str:
+    return f"{mark.ljust(3)}   {field.ljust(WIDTH)} = {text}"
+
+
+def _changed(change: Change, field: str, old: Any, new: Any) -> str:
+    if field in SECRET_FIELDS:
+        return f"{MASK} (re-sent: password_version {change.before_password_version} -> " \
+               f"{change.password_version})"
+    text = f"{_value(field, old) if old is not None else '(none)'} -> {_value(field, new)}"
+    if change.action is Action.REPLACE and field in REPLACE_ON:
+        text += "  # forces replacement"
+    return text
+
+
+def _body(change: Change) -> list[str]:
+    before, after = change.before or {}, change.after or {}
+    lines: list[str] = []
+    if change.registry_id and change.action is not Action.CREATE:
+        lines.append(_line("", "id", _value("id", change.registry_id)))
+    hidden = 0
+    for field in ORDER:
+        old, new = before.get(field), after.get(field)
+        if change.action is Action.CREATE and new is not None:
+            lines.append(_line("+", field, _value(field, new)))
+        elif change.action is Action.DELETE and old is not None:
+            lines.append(_line("-", field, _value(field, old)))
+        elif change.action is Action.FORGET and old is not None:
+            lines.append(_line("", field, _value(field, old)))
+        elif field in change.changed:
+            mark = "-/+" if change.action is Action.REPLACE and field in REPLACE_ON else "~"
+            lines.append(_line(mark, field, _changed(change, field, old, new)))
+        elif new is not None or old is not None:
+            hidden += 1
+    resent = change.send_password and "registry_password" not in change.changed
+    if resent and change.action is not Action.CREATE:
+        note = "sent to the new registry" if change.action is Action.REPLACE else "re-sent with the update"
+        lines.append(_line("~", "registry_password", f"{MASK} ({note})"))
+    if hidden and change.action not in (Action.CREATE, Action.DELETE, Action.FORGET):
+        lines.append(f"      # ({hidden} unchanged attribute{'s' if hidden != 1 else ''} hidden)")
+    return lines
+
+
+def change_block(change: Change, status: str | None = None) -> str:
+    """One change as diff lines; every line starts with our marker, never with foreign text."""
+    out = [f"# {one_line(change.address)} {HEADLINE[change.action]}"]
+    if change.reason:
+        out.append(f"# ({clip(one_line(change.reason), _VALUE_MAX)})")
+    if status:
+        out.append(f"# (HSS access status: {clip(one_line(status), _VALUE_MAX)})")
+    out.append(f"{MARK[change.action]} registry {_value('registry_name', change.name)} {{")
+    out.extend(_body(change))
+    out.append("  }")
+    return "\n".join(out)
+
+
+# --- the part above the details -----------------------------------------------
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def counts_text(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "no changes"
+    parts = [f"{plan.to_import:,} to import"] if plan.to_import else []
+    parts += [f"{plan.to_add:,} to add", f"{plan.to_change:,} to change", f"{plan.to_destroy:,} to destroy"]
+    if plan.to_forget:
+        parts.append(f"{plan.to_forget:,} to forget")
+    return ", ".join(parts)
+
+
+def _capped(items: list[str], more: str) -> list[str]:
+    shown = items[:_LIST_MAX]
+    if len(items) > len(shown):
+        shown.append(f"… and {len(items) - len(shown):,} more {more}")
+    return shown
+
+
+def _alert(kind: str, lines: Iterable[str]) -> str:
+    return "\n".join([f"> [!{kind}]", *(f"> {line}" for line in lines)])
+
+
+def _destroy_warning(plan: Plan) -> str | None:
+    destroyed = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
+    if not destroyed:
+        return None
+    names = [code(c.address) + (" (replaced: deleted, then created again)"
+                                if c.action is Action.REPLACE else "") for c in destroyed]
+    shown = _capped(names, "(see the details)")
+    return _alert("WARNING", [f"This plan **destroys {_plural(len(destroyed), 'registry', 'registries')}** "
+                              "in HSS:", *(f"- {n}" for n in shown)])
+
+
+def _top(plan: Plan) -> list[str]:
+    blocks = [f"### hss-reconciler plan: {counts_text(plan)}"]
+    warning = _destroy_warning(plan)
+    if warning:
+        blocks.append(warning)
+    reasons = list(getattr(plan, "unsafe_reasons", None) or ())
+    if reasons:
+        blocks.append(_alert("CAUTION", ["**Flagged as unsafe**: `apply` refuses this plan unless `--force`.",
+                                         *(f"- {prose(r)}" for r in _capped(reasons, "reasons"))]))
+    if plan.partial:
+        blocks.append(_alert("NOTE", ["Resource targeting is in effect (`--target`): this plan may be "
+                                      "partial; registries not targeted were not planned."]))
+    if not plan.refreshed:
+        blocks.append(_alert("NOTE", ["Planned from the state file only (`--refresh=false`): HSS was not "
+                                      "read, so drift and access status are unknown."]))
+    if plan.drift:
+        items = [f"- {code(d.address)}: {code(d.field)} {code(_value(d.field, d.recorded))} → "
+                 f"{code(_value(d.field, d.live))}" for d in plan.drift]
+        blocks.append("\n".join([f"**Changed outside hss-reconciler** since the last apply "
+                                 f"({_plural(len(plan.drift), 'field', 'fields')}):", "",
+                                 *_capped(items, "fields")]))
+    failing = [s for s in plan.statuses if s.status == "fail"]
+    if failing:
+        items = [f"- {code(s.address)}: status `fail`, {code(s.fail_reason or 'no reason given')}"
+                 for s in failing]
+        blocks.append("\n".join([f"**HSS cannot access {_plural(len(failing), 'registry', 'registries')}:**",
+                                 "", *_capped(items, "registries")]))
+    if plan.warnings:
+        blocks.append("\n".join(["**Warnings:**", "",
+                                 *_capped([f"- {prose(w)}" for w in plan.warnings], "warnings")]))
+    if plan.unmanaged:
+        verb = "is" if plan.unmanaged == 1 else "are"
+        blocks.append(f"{_plural(plan.unmanaged, 'registry', 'registries')} in HSS {verb} not managed "
+                      "by hss-reconciler (left untouched).")
+    if not plan.has_changes:
+        blocks.append("Your registries match the configuration.")
+    return blocks
+
+
+# --- assembly within the budget ----------------------------------------------
+
+
+def _details(blocks: list[str], total: int, fence: str) -> str:
+    shown = len(blocks)
+    summary = (f"Show {_plural(total, 'change', 'changes')}" if shown == total
+               else f"Show the first {shown:,} of {total:,} changes")
+    body = "\n\n".join(blocks)
+    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+
+
+def _truncation_note(omitted: int, total: int, plan_file: str | None) -> str:
+    how = (f"run {code(f'hss-reconciler show {plan_file}')}" if plan_file
+           else "save the plan with `hss-reconciler plan -out plan.json` and run "
+                "`hss-reconciler show plan.json`")
+    return (f"> [!NOTE]\n> **{omitted:,} of {total:,} changes are not shown**: the comment would pass "
+            f"GitHub's {GITHUB_COMMENT_LIMIT:,}-character limit. To see every change, {how}.")
+
+
+def render_plan_markdown(plan: Plan, *, plan_file: str | None = None,
+                         limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The plan as GitHub-flavoured markdown, at most `limit` characters (UTF-16 units).
+
+    `plan_file` names the saved plan in the truncation note; callers that add
+    their own text after the plan lower `limit` to leave room for it.
+    """
+    top = "\n\n".join(_top(plan))
+    if not plan.changes:
+        return top
+    statuses = {s.address: s for s in plan.statuses}
+    blocks = []
+    for change in plan.changes:
+        live = statuses.get(change.address)
+        status = f"{live.status}{f', {live.fail_reason}' if live.fail_reason else ''}" if live else None
+        blocks.append(change_block(change, status))
+    fence = "`" * max(3, max(_longest_backtick_run(b) for b in blocks) + 1)
+    total = len(blocks)
+    full = f"{top}\n\n{_details(blocks, total, fence)}"
+    if comment_length(full) <= limit:
+        return full
+    # Reserve room for the frame with the widest numbers it can show, then fill with whole changes.
+    frame = f"{top}\n\n{_details([], total, fence)}\n\n{_truncation_note(total, total, plan_file)}"
+    budget = limit - comment_length(frame) - len(f"Show the first {total:,}")
+    shown = 0
+    for block in blocks:
+        cost = comment_length(block) + 2
+        if cost > budget:
+            break
+        budget -= cost
+        shown += 1
+    note = _truncation_note(total - shown, total, plan_file)
+    if shown == 0:
+        text = f"{top}\n\n{note}"
+    else:
+        text = f"{top}\n\n{_details(blocks[:shown], total, fence)}\n\n{note}"
+    if comment_length(text) > limit:  # only when the summary alone is too long for `limit`
+        text = f"### hss-reconciler plan: {counts_text(plan)}\n\n{note}"
+    return text
