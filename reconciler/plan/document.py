@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from functools import cache
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from reconciler import __version__
 from reconciler.config.model import TargetKey
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.schema import load_schema
 from reconciler.secrets import Secret, SecretRef
 
 FORMAT_VERSION = 1
@@ -42,9 +47,12 @@ class PlanDocumentError(ReconcilerError):
 
 def load_plan_schema() -> dict[str, Any]:
     """The plan JSON Schema, from the wheel's package data or the checkout (cached)."""
-    from reconciler.schema import load_schema
-
     return load_schema(PLAN_SCHEMA)
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_plan_schema())
 
 
 def _is_reference(value: Any) -> bool:
@@ -182,6 +190,15 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def _declared_properties(schema: Mapping[str, Any]) -> set[str]:
+    """Property names a schema object declares, itself and through a local $ref."""
+    names = set(schema.get("properties", {}))
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        names |= _declared_properties(load_plan_schema()["$defs"][ref.removeprefix("#/$defs/")])
+    return names
+
+
 def _schema_message(error: Any) -> str:
     """One readable line per schema error that never repeats a value from the file."""
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
@@ -197,7 +214,7 @@ def _schema_message(error: Any) -> str:
         missing = [k for k in expected if isinstance(error.instance, dict) and k not in error.instance]
         text = f"missing {', '.join(missing)}"
     elif keyword in ("additionalProperties", "unevaluatedProperties"):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = _declared_properties(error.schema)
         extra = sorted(str(k) for k in error.instance if k not in allowed)
         text = f"unexpected field{'s' if len(extra) != 1 else ''}: {', '.join(extra)}"
     elif keyword == "minimum":
@@ -208,11 +225,14 @@ def _schema_message(error: Any) -> str:
 
 
 def _schema_problems(document: Any) -> list[str]:
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(load_plan_schema())
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    return [_schema_message(e) for e in errors]
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    messages = []
+    for error in errors:
+        # "does not match oneOf" says nothing; the branch that fits the value's type says what is wrong.
+        while error.context:
+            error = best_match(error.context)
+        messages.append(_schema_message(error))
+    return messages
 
 
 def _fail(problems: list[str]) -> PlanDocumentError:
