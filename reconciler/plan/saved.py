@@ -74,10 +74,10 @@ class SavedPlan:
 
     def stale_because(self, lineage: str | None, serial: int, digest: str) -> str | None:
         """Why the plan no longer describes the world, or None when it still does."""
-        if lineage != self.inputs.lineage:
+        if lineage != self.inputs.lineage and self.inputs.lineage is not None:
             return ("the state file is a different one than when the plan was made "
-                    f"(lineage {self.inputs.lineage or 'none'} -> {lineage or 'none'})")
-        if serial != self.inputs.serial:
+                    f"(lineage {self.inputs.lineage} -> {lineage or 'none: the file is gone'})")
+        if serial != self.inputs.serial or lineage != self.inputs.lineage:
             return (f"the state changed since the plan was made (serial {self.inputs.serial} -> {serial}); "
                     "another apply ran in between")
         if digest != self.inputs.config_digest:
@@ -125,8 +125,8 @@ def load_plan(path: Path) -> SavedPlan:
     try:
         plan, meta = plan_from_document(document)
         inputs = PlanInputs.from_json(meta["inputs"])
-    except ReconcilerError:
-        raise
+    except ReconcilerError as exc:
+        raise ReconcilerError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: plan file is malformed ({type(exc).__name__}: {exc}); "
                               "make a new one with 'hss-reconciler plan -out FILE'") from None

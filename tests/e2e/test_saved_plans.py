@@ -1,0 +1,65 @@
+"""Issue 3.6: `plan -out FILE`, `apply FILE` exactly as reviewed, stale plans refused, `show FILE`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import Hss
+from tests.e2e.workspaces import PASSWORD, Api, cli, registry, write_workspace
+
+
+def test_saved_plan_applies_exactly_once(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha"), registry("beta")])
+    plan_file = tmp_path / "plan.json"
+    plan = cli(hss, "plan", str(ws), "-out", str(plan_file))
+    assert plan.code == 0, plan.output
+    assert f"hss-reconciler apply {plan_file}" in plan.stdout
+    text = plan_file.read_text()
+    assert PASSWORD not in text and '"env": "REGISTRY_PASSWORD"' in text
+    assert Api(hss).list() == []
+
+    shown = cli(hss, "show", str(plan_file))
+    assert shown.code == 0 and "Plan: 2 to add, 0 to change, 0 to destroy." in shown.stdout
+
+    apply = cli(hss, "apply", str(plan_file))  # no prompt: the plan file is the approval
+    assert apply.code == 0, apply.output
+    assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in apply.stdout
+    assert sorted(Api(hss).by_name()) == ["alpha", "beta"]
+
+    again = cli(hss, "apply", str(plan_file))
+    assert again.code == 1
+    assert "saved plan is stale: the state changed since the plan was made (serial 0 -> " in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert len(Api(hss).list()) == 2
+
+
+def test_saved_plan_refused_when_config_changed(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    plan_file = tmp_path / "plan.json"
+    assert cli(hss, "plan", str(ws), "--out", str(plan_file)).code == 0
+    write_workspace(ws, [registry("alpha", registry_addr="elsewhere.example.com")])
+    refused = cli(hss, "apply", str(plan_file))
+    assert refused.code == 1 and "the registry files changed since the plan was made" in refused.stderr
+    assert Api(hss).list() == [] and not (ws / "hss-reconciler.state.json").exists()
+
+
+def test_saved_plan_refused_when_state_replaced(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
+    write_workspace(ws, [registry("alpha"), registry("beta")])
+    plan_file = tmp_path / "plan.json"
+    assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
+    state = ws / "hss-reconciler.state.json"
+    data = json.loads(state.read_text())
+    data["lineage"] = "00000000-0000-0000-0000-000000000000"
+    state.write_text(json.dumps(data))
+    refused = cli(hss, "apply", str(plan_file))
+    assert refused.code == 1 and "the state file is a different one" in refused.stderr
+
+
+def test_a_plan_file_that_is_not_one_is_a_clear_error(hss: Hss, tmp_path: Path) -> None:
+    bogus = tmp_path / "plan.json"
+    bogus.write_text('{"tool": "hss-reconciler", "format_version": 1}')
+    result = cli(hss, "apply", str(bogus))
+    assert result.code == 1 and "plan.json" in result.stderr and "Traceback" not in result.output
