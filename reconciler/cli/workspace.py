@@ -1,4 +1,9 @@
-"""What plan, apply and friends share: the workspace, its state, its HSS clients."""
+"""What plan, apply and friends share: the workspace, its state, its HSS clients.
+
+A command that writes the state opens the workspace with a lock timeout and
+keeps it open (`with`) for as long as it may write; read-only commands open it
+without one and take no lock, so `plan` still works while an `apply` runs.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from reconciler.config.model import Desired, TargetConfig, TargetKey
 from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_workspace, workspace_dir
 from reconciler.hss.client import HssClient
+from reconciler.state.lock import StateLock, acquire
 from reconciler.state.model import State
 from reconciler.state.store import DEFAULT_STATE_NAME, StateStore
 
@@ -20,6 +27,19 @@ class Workspace:
     desired: Desired
     store: StateStore
     state: State
+    lock: StateLock | None = None
+
+    def close(self) -> None:
+        """Release the state lock, if this workspace took one; harmless otherwise."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     def targets(self) -> list[TargetConfig]:
         """Declared targets plus any the state still has registries in."""
@@ -32,12 +52,27 @@ class Workspace:
         return [targets[k] for k in sorted(targets)]
 
 
-def open_workspace(paths: list[str], state_path: str | None) -> Workspace:
+def open_workspace(paths: list[str], state_path: str | None, *, lock_timeout: float | None = None,
+                   operation: str = "apply") -> Workspace:
+    """Load the config and the state; with `lock_timeout`, lock the state first.
+
+    lock_timeout None takes no lock (read-only commands). A number takes it for
+    `operation`, waiting up to that many seconds for another run to finish
+    (0: fail at once, naming the holder). The lock is taken before the state is
+    read, so the state this run starts from is the one no other run is changing.
+    """
     files = [Path(p) for p in paths] or [Path(".")]
     desired = load_workspace(files, os.environ)
     path = Path(state_path) if state_path else workspace_dir(files) / DEFAULT_STATE_NAME
     store = StateStore(path)
-    return Workspace(desired, store, store.load())
+    lock = acquire(path, operation, lock_timeout) if lock_timeout is not None else None
+    try:
+        state = store.load()
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Workspace(desired, store, state, lock)
 
 
 @contextmanager

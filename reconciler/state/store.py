@@ -4,6 +4,11 @@ Terraform rewrites its state in place; a crash mid-write leaves a torn file.
 We write a temporary file beside the target, fsync it, rename it over the old
 one and fsync the directory: a reader sees the old state or the new one, never
 a mix. The state as it was before this run is kept once as `<name>.backup`.
+
+When the state file cannot be written (read-only directory, disk full), the
+new state goes to `errored.hss-reconciler.state.json` in the current directory
+(or the temporary directory), as Terraform writes `errored.tfstate`, and the
+error says where it is and how to put it back.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from reconciler.errors import StateError
 from reconciler.state.model import State, parse_state
 
 DEFAULT_STATE_NAME = "hss-reconciler.state.json"
+ERRORED_NAME = "errored.hss-reconciler.state.json"
 FILE_MODE = 0o600
 
 
@@ -51,13 +57,34 @@ def atomic_write(path: Path, payload: bytes) -> None:
     _fsync_dir(directory)
 
 
+class StateUnwritable(StateError):
+    """The state file could not be written; `saved_to` holds the new state, if anywhere."""
+
+    def __init__(self, message: str, saved_to: Path | None) -> None:
+        super().__init__(message)
+        self.saved_to = saved_to
+
+
 class StateStore:
-    """One state file for one run: load it once, back it up once, save often."""
+    """One state file for one run: load it once, back it up once, save often.
+
+    Once a write has failed, every later write of this run goes to the errored
+    file only. Writing the real file again after a transient failure would
+    leave two candidates, and the message already printed would tell the user
+    to copy the older one over the newer.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._backed_up = False
         self._original: bytes | None = None
+        self._errored: Path | None = None
+        self._failure: str | None = None
+
+    @property
+    def errored_path(self) -> Path | None:
+        """Where this run's state went after the state file could not be written."""
+        return self._errored
 
     def load(self) -> State:
         try:
@@ -80,20 +107,48 @@ class StateStore:
         return state.serialize()
 
     def write(self, payload: bytes) -> None:
-        try:
-            if not self._backed_up and self._original is not None:
-                atomic_write(backup_path(self.path), self._original)
-            self._backed_up = True
-            atomic_write(self.path, payload)
-        except OSError as exc:
-            raise StateError(self._unwritable_message(payload, exc)) from None
+        """Write `payload` to the state file; raises StateUnwritable saying where it went instead."""
+        if self._failure is None:
+            try:
+                if not self._backed_up and self._original is not None:
+                    atomic_write(backup_path(self.path), self._original)
+                self._backed_up = True
+                atomic_write(self.path, payload)
+                return
+            except OSError as exc:
+                self._failure = exc.strerror or str(exc)
+        raise self._write_errored(payload)
 
-    def _unwritable_message(self, payload: bytes, exc: OSError) -> str:
-        errored = Path.cwd() / "errored.hss-reconciler.state.json"
-        try:
-            atomic_write(errored, payload)
-            saved = f"the new state was written to {errored}"
-        except OSError:
-            saved = "the new state could not be saved anywhere"
-        return (f"{self.path}: cannot write state file ({exc.strerror}); {saved}. "
-                f"Fix the cause, then copy it over {self.path} before the next run.")
+    def _write_errored(self, payload: bytes) -> StateUnwritable:
+        """Keep the newest state somewhere a person can copy it back from."""
+        for candidate in self._errored_candidates():
+            try:
+                atomic_write(candidate, payload)
+            except OSError:
+                continue
+            self._errored = candidate
+            return StateUnwritable(
+                f"{self.path}: cannot write state file ({self._failure}); nothing new will be started. "
+                f"The new state, with every change HSS accepted in this run, is in {candidate}. "
+                f"Once the cause is fixed, copy it over the state file ('cp {candidate} {self.path}') "
+                "before running again.", candidate)
+        return StateUnwritable(
+            f"{self.path}: cannot write state file ({self._failure}), and the new state could not be "
+            "saved anywhere else either; nothing new will be started. Once the cause is fixed, "
+            "'hss-reconciler plan' shows each registry this run added as '<=' (adopt) and 'apply' "
+            "records it again.", None)
+
+    def _errored_candidates(self) -> list[Path]:
+        if self._errored is not None:  # keep rewriting the file already named to the user
+            return [self._errored]
+        places = [Path.cwd(), Path(tempfile.gettempdir())]
+        return [_free_name(place / ERRORED_NAME) for place in places]
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or `path` with a counter if an earlier run left one there not yet recovered."""
+    candidate, n = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
+        n += 1
+    return candidate
