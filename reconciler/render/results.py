@@ -69,9 +69,9 @@ def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, output
         document = {"plan": plan_to_document(plan), "result": _result_json(result),
                     "outputs": {"upload_commands": commands}, "wait": _wait_json(waited)}
         return json.dumps(document, indent=2, ensure_ascii=False)
-    from reconciler.render.markdown import render_plan_markdown
+    from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, render_plan_markdown
 
-    parts = [render_plan_markdown(plan)]
+    parts: list[str] = []
     if result is not None:
         status = "failed" if result.failed else "complete"
         parts.append(f"**Apply {status}:** {result.added} added, {result.changed} changed, "
@@ -79,4 +79,7 @@ def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, output
     for address, item in sorted(commands.items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
         parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")
-    return "\n\n".join(parts)
+    tail = "\n\n".join(parts)
+    # The whole comment must fit GitHub's limit, so the plan gets what the tail leaves.
+    head = render_plan_markdown(plan, limit=GITHUB_COMMENT_LIMIT - len(tail) - 2)
+    return f"{head}\n\n{tail}" if tail else head

@@ -21,7 +21,8 @@ from reconciler.render.managed import (
 def run(args: argparse.Namespace, out: Output) -> int:
     if len(args.paths) == 1 and looks_like_plan_file(Path(args.paths[0])):
         saved = load_plan(Path(args.paths[0]))
-        out.print(render_plan_as(args.format, saved.plan, out.palette, {"inputs": saved.inputs.to_json()}))
+        out.print(render_plan_as(args.format, saved.plan, out.palette, {"inputs": saved.inputs.to_json()},
+                                 plan_file=args.paths[0]))
         return 0
     workspace = open_workspace(args.paths, args.state)
     live: dict[str, dict[str, Any]] | None = None
