@@ -152,27 +152,29 @@ def _held_message(state_path: Path, holder: LockInfo, waited: float) -> str:
             f"'hss-reconciler force-unlock {holder.id} --state {state_path}'.")
 
 
-def _release_file(path: Path, lock_id: str, owner_pid: int) -> None:
-    """Remove the lock file if it still holds our lock (also run by the finalizer)."""
+def _release_file(path: Path, lock_id: str, owner_pid: int, state_path: str) -> None:
+    """Remove the lock file if it still holds our lock (also run by the finalizer).
+
+    It cannot raise: it runs on the way out, often while another error is
+    being reported, and a lock left behind is recoverable with force-unlock.
+    """
     if os.getpid() != owner_pid:  # a forked child must not release its parent's lock
         return
+    unlock = f"'hss-reconciler force-unlock {lock_id} --state {state_path}'"
     try:
         current = read_lock(path)
-    except StateError as exc:
-        LOG.warning("could not release the state lock: %s", exc)
-        return
-    if current is None or current.id != lock_id:
-        LOG.warning("the state lock %s was already removed (force-unlock?); left %s as it is",
-                    lock_id, path)
-        return
-    try:
+        if current is None or current.id != lock_id:
+            LOG.warning("the state lock %s was already removed (force-unlock?); left %s as it is",
+                        lock_id, path)
+            return
         path.unlink()
     except FileNotFoundError:
         pass
     except OSError as exc:
-        LOG.warning("could not remove the state lock %s (%s); remove it by hand, or run "
-                    "'hss-reconciler force-unlock %s --state %s'", path, exc.strerror, lock_id,
-                    current.path)
+        LOG.warning("could not remove the state lock %s (%s); once that is fixed, run %s",
+                    path, exc.strerror, unlock)
+    except StateError as exc:
+        LOG.warning("could not release the state lock: %s; once that is fixed, run %s", exc, unlock)
 
 
 class StateLock:
@@ -187,7 +189,7 @@ class StateLock:
     def __init__(self, path: Path, info: LockInfo) -> None:
         self.path = path
         self.info = info
-        self._finalizer = weakref.finalize(self, _release_file, path, info.id, info.pid)
+        self._finalizer = weakref.finalize(self, _release_file, path, info.id, info.pid, info.path)
 
     @property
     def held(self) -> bool:

@@ -128,13 +128,13 @@ class StateStore:
                 continue
             self._errored = candidate
             return StateUnwritable(
-                f"{self.path}: cannot write state file ({self._failure}); nothing new will be started. "
+                f"{self.path}: cannot write state file ({self._failure}). "
                 f"The new state, with every change HSS accepted in this run, is in {candidate}. "
                 f"Once the cause is fixed, copy it over the state file ('cp {candidate} {self.path}') "
                 "before running again.", candidate)
         return StateUnwritable(
             f"{self.path}: cannot write state file ({self._failure}), and the new state could not be "
-            "saved anywhere else either; nothing new will be started. Once the cause is fixed, "
+            "saved anywhere else either. Once the cause is fixed, "
             "'hss-reconciler plan' shows each registry this run added as '<=' (adopt) and 'apply' "
             "records it again.", None)
 

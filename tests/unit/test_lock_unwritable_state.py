@@ -80,7 +80,7 @@ def test_disk_full_sends_the_new_state_to_the_errored_file(
     assert caught.value.saved_to == errored == store.errored_path
     assert "\n" not in message
     assert os.strerror(errno.ENOSPC) in message
-    assert f"cp {errored} {path}" in message and "nothing new will be started" in message
+    assert f"cp {errored} {path}" in message and "every change HSS accepted" in message
     assert path.read_bytes() == before
     assert _names(errored) == {"existing", "new-one"}
     assert not [p for p in path.parent.iterdir() if p.suffix == ".tmp"], "temporary files are removed"
