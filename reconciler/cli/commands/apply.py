@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     saved = _saved_plan(args)
     paths = saved.inputs.paths if saved else args.paths
     state_path = args.state or (saved.inputs.state_path if saved else None)
-    workspace = open_workspace(paths, state_path)
+    workspace = open_workspace(paths, state_path, lock_timeout=args.lock_timeout, operation="apply")
     plan = _still_current(saved, workspace, args.paths[0]) if saved else compute_plan(workspace, args)
     text = args.format == "text"
     say = out.print if text else out.info
