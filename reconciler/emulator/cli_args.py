@@ -36,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lost-response-rate", type=float, default=0.0,
         help="probability of doing the operation, then closing without answering",
     )
+    parser.add_argument(
+        "--retry-after", type=int, default=1, metavar="SECONDS",
+        help="the Retry-After a throttled (429) answer carries (default 1)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
     parser.add_argument(
         "--access-delay", type=float, default=0.0, metavar="SECONDS",
@@ -61,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         throttle_rate=args.throttle_rate,
         drop_rate=args.drop_rate,
         lost_response_rate=args.lost_response_rate,
+        retry_after_seconds=args.retry_after,
         seed=args.seed,
         access_delay_seconds=args.access_delay,
         max_registries_per_project=args.max_registries,

@@ -20,6 +20,7 @@ RUNTIME_KEYS = frozenset(
         "throttle_rate",
         "drop_rate",
         "lost_response_rate",
+        "retry_after_seconds",
         "seed",
         "access_delay_seconds",
         "max_registries_per_project",
@@ -71,6 +72,7 @@ class EmulatorConfig:
     throttle_rate: float = 0.0
     drop_rate: float = 0.0
     lost_response_rate: float = 0.0
+    retry_after_seconds: int = 1  # what a throttled answer's Retry-After header says
     seed: int | None = None
     # Status model: accessing for this long, then success (or fail, see below).
     access_delay_seconds: float = 0.0
@@ -97,6 +99,7 @@ class EmulatorConfig:
         _number("latency_ms", self.latency_ms, 0)
         for name in RATE_KEYS:
             _number(name, getattr(self, name), 0, 1)
+        _integer("retry_after_seconds", self.retry_after_seconds, 0)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError("seed: must be an integer or null")
         _number("access_delay_seconds", self.access_delay_seconds, 0)

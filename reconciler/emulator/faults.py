@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.errors import BACKEND_UNAVAILABLE, BAD_REQUEST, THROTTLED, ApiFailure
 
-RETRY_AFTER_SECONDS = 1
-
 
 class Fault(enum.Enum):
     NONE = "none"
@@ -32,13 +30,14 @@ class Fault(enum.Enum):
 class Decision:
     fault: Fault
     error_status: int = 0
+    retry_after_seconds: int = 1
 
     def failure(self) -> ApiFailure | None:
         """The answer that replaces the operation, for THROTTLE and ERROR."""
         if self.fault is Fault.THROTTLE:
             return ApiFailure(
                 429, THROTTLED, "The throttling threshold has been reached",
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                {"Retry-After": str(self.retry_after_seconds)},
             )
         if self.fault is Fault.ERROR and self.error_status == 503:
             return ApiFailure(503, BACKEND_UNAVAILABLE, "Backend unavailable (injected fault)")
@@ -62,7 +61,7 @@ class FaultInjector:
         if drop < config.drop_rate:
             return Decision(Fault.DROP)
         if throttle < config.throttle_rate:
-            return Decision(Fault.THROTTLE)
+            return Decision(Fault.THROTTLE, retry_after_seconds=config.retry_after_seconds)
         if error < config.error_rate:
             return Decision(Fault.ERROR, 500 if which < 0.5 else 503)
         if lost < config.lost_response_rate:
