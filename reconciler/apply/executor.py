@@ -2,11 +2,16 @@
 
 Destroys run first (they free room under the per-project limit), then every
 other change. A change counts as done only once the state file records it.
+
+Once `stop` is set (an interrupt, a state file that cannot be written) no new
+change starts; those in flight run to the end, so every call HSS accepted is
+in the state when `apply_plan` returns.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -18,9 +23,9 @@ from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import IdLookup
 from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import Desired, DesiredRegistry, TargetKey
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
-from reconciler.hss.errors import RegistryNotFound
+from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.secrets import Secret
 from reconciler.state.checkpoint import Checkpointer
@@ -28,6 +33,11 @@ from reconciler.state.model import State, StateEntry
 
 DESTROYS = (Action.DELETE, Action.FORGET)
 STILL_RUNNING_EVERY = 10.0
+# How many times one create may send AddRegistry, each resend only after a
+# listing showed the registry absent.
+MAX_ADD_SENDS = 5
+
+logger = logging.getLogger("reconciler.apply")
 
 
 @dataclass
@@ -108,13 +118,60 @@ class _Run:
         return registry_id
 
     def _create(self, client: HssClient, registry: DesiredRegistry) -> str | None:
-        client.add_registry(add_body(registry, self.secrets[registry.address]))
+        """AddRegistry, never sent again before a listing shows the registry absent.
+
+        An add whose answer was lost may have created the registry; a blind
+        resend would create a second one. So after AddOutcomeUnknown the
+        registry is looked up by exact name: found, it is adopted; absent, the
+        add is sent again. A resend that fails (say, as a duplicate name: the
+        first add landed after all) is checked the same way before it counts
+        as a failure.
+        """
+        body = add_body(registry, self.secrets[registry.address])
+        for send in range(1, MAX_ADD_SENDS + 1):
+            try:
+                client.add_registry(body)
+            except AddOutcomeUnknown as exc:
+                logger.info("%s: %s; listing by name before anything else", registry.address, exc)
+                try:
+                    registry_id = self._find(client, registry)
+                except ApiError as find_exc:
+                    raise AddOutcomeUnknown(f"{exc}; checking by name failed too ({find_exc}). "
+                                            "The next plan adopts it if it exists") from None
+                if registry_id is None and send < MAX_ADD_SENDS:
+                    continue  # definitely absent: sending again cannot duplicate it
+                if registry_id is None:
+                    raise
+                return self._adopt_found(registry, registry_id)
+            except ApiError:
+                if send == 1:
+                    raise
+                try:
+                    registry_id = self._find(client, registry)
+                except ApiError:
+                    registry_id = None
+                if registry_id is None:
+                    raise
+                return self._adopt_found(registry, registry_id)
+            break
         # Accepted: on disk before anything else, even if the id is not known yet.
         self._record(registry, None, registry.password_version)
         registry_id = self.lookups[registry.target].id_for(registry.name)
         if registry_id is not None:
             self._record(registry, registry_id, registry.password_version)
         return registry_id
+
+    def _adopt_found(self, registry: DesiredRegistry, registry_id: str) -> str:
+        logger.info("%s: the add went through after all (id %s); recording it", registry.address,
+                    registry_id)
+        self._record(registry, registry_id, registry.password_version)
+        return registry_id
+
+    @staticmethod
+    def _find(client: HssClient, registry: DesiredRegistry) -> str | None:
+        """The id of the registry named exactly like `registry`, or None if HSS has none."""
+        found = client.find_registries(registry.name)
+        return str(found[0]["id"]) if found else None
 
     def _record(self, registry: DesiredRegistry, registry_id: str | None,
                 password_version: int | None) -> None:

@@ -3,7 +3,7 @@
 A target is one endpoint, project and enterprise project. The client holds no
 mutable state, so apply may share one across threads (``httpx.Client`` is
 thread-safe). Every call goes through :meth:`HssClient._send`, the single seam
-a retry policy will wrap later.
+where the retry policy (:mod:`reconciler.hss.retry`) applies.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import httpx
 
 from reconciler.errors import ReconcilerError
 from reconciler.hss.errors import (
+    AddOutcomeUnknown,
     api_error_from_response,
     api_error_from_transport,
     unreadable_response,
 )
+from reconciler.hss.retry import DEFAULT_RETRY, RetryPolicy, Verdict, classify, retry_after_seconds
 from reconciler.hss.transport import quiet_third_party_loggers
 from reconciler.secrets import REDACTOR, Secret
 
@@ -34,6 +36,7 @@ LIST_FILTERS = frozenset(
     {"registry_name", "registry_id", "registry_type", "registry_addr", "status"}
 )
 UPLOAD_COMMAND_FIELDS = ("image_command", "images_download_url", "swr_image_pull_command")
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 Params = list[tuple[str, str]]
 
@@ -59,7 +62,10 @@ class HssClient:
     ``http`` carries authentication, timeouts and TLS settings (see
     :func:`reconciler.hss.transport.make_http_client`). Every failure raises
     :class:`~reconciler.errors.ApiError` with a one-line message;
-    :class:`~reconciler.hss.errors.RegistryNotFound` when HSS does not know an id.
+    :class:`~reconciler.hss.errors.RegistryNotFound` when HSS does not know an id;
+    :class:`~reconciler.hss.errors.AddOutcomeUnknown` when an add may or may not
+    have happened. ``retry`` says how throttling, 5xx and dropped connections
+    are retried (``NO_RETRY`` for one attempt per call).
     """
 
     def __init__(
@@ -68,6 +74,8 @@ class HssClient:
         endpoint: str,
         project_id: str,
         enterprise_project_id: str = "0",
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         try:
             url = httpx.URL(endpoint)
@@ -85,6 +93,7 @@ class HssClient:
         # handed, httpx must not log our URLs (a query may hold a password).
         quiet_third_party_loggers()
         self._http = http
+        self._retry = retry
         self._base = str(url).rstrip("/")
         self.endpoint = endpoint
         self.project_id = project_id
@@ -134,6 +143,9 @@ class HssClient:
         """AddRegistry. ``body`` may hold Secrets; they are revealed only into the request body.
 
         HSS returns no id: find the new registry with :meth:`find_registries`.
+        Raises AddOutcomeUnknown when the add may have happened without an
+        answer; it is never sent twice here, only retried when it certainly did
+        nothing (429, no connection).
         """
         self._send("AddRegistry", "POST", self._registries, body=body)
 
@@ -155,6 +167,7 @@ class HssClient:
                 "POST",
                 f"{self._registries}/batch-delete",
                 body={"ids": list(ids)},
+                idempotent=True,  # deleting the same ids twice ends the same as once
             )
 
     def image_upload_command(
@@ -192,8 +205,16 @@ class HssClient:
         *,
         params: Params | None = None,
         body: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """One HTTP exchange; raises ApiError on any failure. The retry seam."""
+        """One call, retried as the policy allows; raises ApiError on failure. The retry seam.
+
+        ``idempotent`` defaults to the method's nature (GET, PUT, DELETE are).
+        A call that is not idempotent and may have been processed raises
+        AddOutcomeUnknown instead of being sent again.
+        """
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-Project-Id": self.project_id}
         content: bytes | None = None
         if body is not None:
@@ -203,8 +224,42 @@ class HssClient:
             )
         query = [("enterprise_project_id", self.enterprise_project_id), *(params or [])]
         url = httpx.URL(self._base + path, params=query)
-        shown_path = REDACTOR.redact(url.path)
+        policy = self._retry
+        first_started = policy.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._exchange(method, url, headers, content)
+            if isinstance(outcome, httpx.Response):
+                if not outcome.is_error:
+                    return outcome
+                error = api_error_from_response(operation, outcome)
+                retry_after = retry_after_seconds(outcome, policy.now)
+            else:
+                error = api_error_from_transport(operation, url, outcome)
+                retry_after = None
+            verdict = classify(outcome, error.error_code)
+            if verdict is Verdict.FAIL:
+                raise error
+            if verdict is Verdict.UNKNOWN and not idempotent:
+                raise AddOutcomeUnknown.from_error(error)
+            delay = policy.next_delay(attempt, policy.clock() - first_started, retry_after)
+            if delay is None:
+                if attempt > 1:
+                    logger.info("%s; gave up after %d attempts", error, attempt)
+                raise error
+            # The error text names operation, status, code and request id: never a URL.
+            logger.info(
+                "%s; retrying in %.1f s (attempt %d of %d)",
+                error, delay, attempt + 1, policy.max_attempts,
+            )
+            policy.sleep(delay)
 
+    def _exchange(
+        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None
+    ) -> httpx.Response | httpx.TransportError:
+        """One HTTP exchange: the response (any status) or the transport error."""
+        shown_path = REDACTOR.redact(url.path)
         started = time.perf_counter()
         try:
             response = self._http.request(method, url, headers=headers, content=content)
@@ -212,12 +267,10 @@ class HssClient:
             logger.debug(
                 "HTTP %s %s -> %s (%d ms)", method, shown_path, type(exc).__name__, _ms(started)
             )
-            raise api_error_from_transport(operation, url, exc) from None
+            return exc
         logger.debug(
             "HTTP %s %s -> %d (%d ms)", method, shown_path, response.status_code, _ms(started)
         )
-        if response.is_error:
-            raise api_error_from_response(operation, response)
         return response
 
     @staticmethod

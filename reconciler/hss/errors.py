@@ -30,6 +30,25 @@ class RegistryNotFound(ApiError):
     """
 
 
+class AddOutcomeUnknown(ApiError):
+    """An AddRegistry was sent, and whether HSS added the registry is unknown.
+
+    Raised for a 5xx, a timeout or a connection lost after the request went
+    out. AddRegistry returns no id and is not idempotent, so sending it again
+    blindly could create a second registry: the caller must list by name first
+    and adopt what it finds, re-sending only if the registry is absent.
+    """
+
+    @classmethod
+    def from_error(cls, error: ApiError) -> AddOutcomeUnknown:
+        return cls(
+            f"{error}; HSS may or may not have added the registry",
+            status=error.status,
+            error_code=error.error_code,
+            request_id=error.request_id,
+        )
+
+
 def _one_line(text: str, limit: int = _MAX_DETAIL) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."

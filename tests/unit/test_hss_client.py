@@ -16,6 +16,7 @@ from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.credentials import Credentials
 from reconciler.hss.errors import RegistryNotFound
+from reconciler.hss.retry import NO_RETRY
 from reconciler.hss.transport import make_http_client
 from reconciler.secrets import Secret
 
@@ -40,7 +41,8 @@ class Recorder:
 
     def client(self, enterprise_project_id: str = "0") -> HssClient:
         http = httpx.Client(transport=httpx.MockTransport(self))
-        return HssClient(http, ENDPOINT, PROJECT, enterprise_project_id)
+        # One attempt per call: these tests are about one exchange; test_retry*.py covers retries.
+        return HssClient(http, ENDPOINT, PROJECT, enterprise_project_id, retry=NO_RETRY)
 
 
 def registries(count: int) -> list[dict[str, Any]]:
@@ -359,7 +361,7 @@ def test_real_connection_refused_on_loopback() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with httpx.Client(timeout=2) as http:
-        client = HssClient(http, f"http://127.0.0.1:{port}", PROJECT)
+        client = HssClient(http, f"http://127.0.0.1:{port}", PROJECT, retry=NO_RETRY)
         with pytest.raises(ApiError) as info:
             client.image_upload_command("addr", "ns", "user", Secret(PASSWORD))
     assert str(info.value) == (

@@ -1,0 +1,139 @@
+"""When an HSS call may be tried again, and how long to wait first.
+
+The API gateway throttles (429), backends fail (5xx) and connections drop; a
+run of two hundred calls meets all three. What may be repeated depends on
+what the call does:
+
+- GET, PUT and DELETE, and BatchDeleteRegistry (a POST that deletes a fixed set
+  of ids), are idempotent: sending one twice ends the same as sending it once.
+  They are retried on 429, 5xx and any connection failure.
+- AddRegistry is not: HSS returns no id, so a second add after a lost answer
+  creates a second registry or fails as a duplicate. It is retried only when the
+  request certainly did nothing: a 429 (the gateway refuses before HSS sees it)
+  or a connection that was never made. When it may have been processed (a 5xx,
+  a timeout or a connection lost after sending), the client raises
+  :class:`~reconciler.hss.errors.AddOutcomeUnknown` and the caller lists by name
+  before deciding anything.
+- Authentication failures are never retried: more than five bad AK/SK
+  signatures lock the key for five minutes, and retrying a bad one only gets
+  there sooner.
+
+Waits grow exponentially with full jitter (so parallel callers spread out),
+are capped, never undercut a ``Retry-After``, and the whole call is bounded in
+attempts and in time. Sleep, randomness and the clock are injectable so tests
+never wait.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+# APIG.0301: bad token or signature (and the AK lockout); APIG.0307: the token
+# has expired. Retrying cannot fix either, and can lock the key.
+AUTH_ERROR_CODES = frozenset({"APIG.0301", "APIG.0307"})
+THROTTLED = 429
+
+# Failures where the request certainly never reached the server: safe to resend
+# even when it is not idempotent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures retrying cannot fix: a bad URL scheme, a request httpx itself refuses.
+_PERMANENT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class Verdict(enum.Enum):
+    RETRY = "retry"  # safe to send again
+    UNKNOWN = "unknown"  # may have been done; only an idempotent call may be sent again
+    FAIL = "fail"  # final: retrying will not help
+
+
+def classify(outcome: httpx.Response | httpx.TransportError, error_code: str | None) -> Verdict:
+    """What a failed attempt means, before knowing whether the call is idempotent."""
+    if error_code in AUTH_ERROR_CODES:
+        return Verdict.FAIL
+    if isinstance(outcome, httpx.Response):
+        if outcome.status_code == THROTTLED:
+            return Verdict.RETRY
+        return Verdict.UNKNOWN if outcome.status_code >= 500 else Verdict.FAIL
+    if isinstance(outcome, _PERMANENT):
+        return Verdict.FAIL
+    if isinstance(outcome, _NOT_SENT):
+        return Verdict.RETRY
+    return Verdict.UNKNOWN  # read or write failed, timed out, or the server hung up
+
+
+def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime]) -> float | None:
+    """The ``Retry-After`` header in seconds (delta-seconds or an HTTP date); None if absent or bad."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently one call is retried.
+
+    ``max_attempts`` counts the first try. No retry starts once it would end
+    more than ``max_elapsed`` seconds after the first try began: a call that
+    keeps failing gives up within a known time instead of stalling an apply.
+    """
+
+    max_attempts: int = 8
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    max_elapsed: float = 60.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    random: Callable[[], float] = field(default=random.random, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    now: Callable[[], datetime] = field(default=_utcnow, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts: must be at least 1")
+        if min(self.base_delay, self.max_delay, self.max_elapsed) < 0:
+            raise ValueError("delays must not be negative")
+
+    def backoff(self, retry: int) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(retry-1))]; retry counts from 1."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** min(retry - 1, 30))
+        return ceiling * self.random()
+
+    def next_delay(self, attempt: int, elapsed: float, retry_after: float | None) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None to give up.
+
+        A ``Retry-After`` is a floor: waiting less only earns another 429. A
+        little jitter goes on top so that callers throttled together do not
+        all return in the same instant.
+        """
+        if attempt >= self.max_attempts:
+            return None
+        delay = self.backoff(attempt)
+        if retry_after is not None:
+            delay = retry_after + min(delay, self.base_delay)
+        if elapsed + delay > self.max_elapsed:
+            return None
+        return delay
+
+
+DEFAULT_RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(max_attempts=1)
