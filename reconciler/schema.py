@@ -24,6 +24,7 @@ from reconciler.secrets import REDACTOR
 CONFIG_SCHEMA = "registries.schema.json"
 SECRET_FIELDS = frozenset({"registry_password"})
 REFERENCE_HINT = "write a reference, {env: VARIABLE} or {file: PATH}, not the secret itself"
+REFERENCE_FORMS = "a reference is {env: VARIABLE} or {file: PATH}"
 
 
 def schema_text(name: str) -> str:
@@ -45,25 +46,52 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
 
 
+_TYPE_NAMES = {"object": "mapping", "array": "list"}
+REFERENCE_KEYS = ("env", "file")
+
+
 def _type_name(value: Any) -> str:
     names = {bool: "boolean", int: "integer", float: "number", str: "string",
              list: "list", dict: "mapping", type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _allowed_properties(error: ValidationError) -> list[str]:
     return sorted(error.schema.get("properties", {}))
+
+
+def _type_message(error: ValidationError) -> str:
+    expected, value = error.validator_value, error.instance
+    types = [expected] if isinstance(expected, str) else expected
+    wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    message = f"expected {wanted}, got {_type_name(value)}"
+    if not error.absolute_path and wanted == "mapping":
+        return f"a registry file is a mapping of version, target and registries; got {_type_name(value)}"
+    if wanted == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+        message += " (quote it to make it a string)"
+    return message
+
+
+def _enum_message(expected: list[Any], value: Any) -> str:
+    message = f"{_json(value)} is not one of: {', '.join(map(str, expected))}"
+    same_but_case = [e for e in expected if isinstance(value, str) and str(e).lower() == value.lower()]
+    close = same_but_case or difflib.get_close_matches(str(value), list(map(str, expected)), n=1)
+    return f"{message} (did you mean '{close[0]}'?)" if close else message
 
 
 def _message(error: ValidationError) -> str:
     """A message from the failing keyword; never echoes a value that could be a secret."""
     v, expected, value = error.validator, error.validator_value, error.instance
     if v == "type":
-        return f"expected {expected}, got {_type_name(value)}"
+        return _type_message(error)
     if v == "enum":
-        return f"'{value}' is not one of: {', '.join(map(str, expected))}"
+        return _enum_message(expected, value)
     if v == "const":
-        return f"must be {expected!r}, got {value!r}"
+        return f"must be {_json(expected)}, got {_json(value)}"
     if v == "minLength":
         return "must not be empty" if expected == 1 else f"must be at least {expected} characters"
     if v == "maxLength":
@@ -71,7 +99,8 @@ def _message(error: ValidationError) -> str:
     if v == "minimum":
         return f"must be at least {expected}"
     if v == "pattern":
-        return f"'{value}' does not match the expected form ({error.schema.get('description', expected)})"
+        form = error.schema.get("patternErrorMessage", f"the pattern {expected}")
+        return f"{_json(value)} is not {form}"
     if v == "required" and "then" in error.absolute_schema_path:
         return str(error.schema.get("description", error.message))
     if v == "required":
@@ -90,20 +119,46 @@ def _value_at(data: Any, path: tuple[str | int, ...]) -> Any:
     return data
 
 
+def _reference_problem(doc: YamlDocument, path: tuple[str | int, ...]) -> Problem:
+    """What is wrong with a secret field, saying how to write it; never shows what was written."""
+    value = _value_at(doc.data, path)
+    if not isinstance(value, dict):
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            REDACTOR.register(str(value))  # a pasted password must not show anywhere
+        return doc.problem(path, f"must be a reference; {REFERENCE_HINT}")
+    unknown = [key for key in value if key not in REFERENCE_KEYS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], REFERENCE_KEYS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return doc.problem((*path, unknown[0]), f"unknown key in a reference{hint}; {REFERENCE_FORMS}",
+                           key=True)
+    if len(value) != 1:
+        what = "names both env and file" if value else "is an empty reference"
+        return doc.problem(path, f"{what}; {REFERENCE_FORMS}")
+    kind = next(iter(value))
+    if kind == "env":
+        return doc.problem((*path, kind), "must name an environment variable: letters, digits and _, "
+                                          "not starting with a digit")
+    return doc.problem((*path, kind), "must be the path of a file holding the password")
+
+
+def _dedupe_pattern(errors: list[ValidationError]) -> list[ValidationError]:
+    """An empty string fails minLength and the pattern; 'must not be empty' says it all."""
+    empty = {tuple(e.absolute_path) for e in errors if e.validator == "minLength"}
+    return [e for e in errors if not (e.validator == "pattern" and tuple(e.absolute_path) in empty)]
+
+
 def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> list[Problem]:
     """Every schema violation in the document, each at the line of what is wrong."""
     problems: list[Problem] = []
-    reported_secret_paths: set[tuple[str | int, ...]] = set()
-    for error in _validator(schema_name).iter_errors(doc.data):
+    reported: set[tuple[tuple[str | int, ...], str]] = set()  # (path, message) already said
+    for error in _dedupe_pattern(list(_validator(schema_name).iter_errors(doc.data))):
         path = tuple(error.absolute_path)
         if _secret_field(path):
             secret_path = path[: next(i for i, p in enumerate(path) if p in SECRET_FIELDS) + 1]
-            literal = _value_at(doc.data, secret_path)
-            if isinstance(literal, str):
-                REDACTOR.register(literal)  # a pasted password must not show anywhere
-            if secret_path not in reported_secret_paths:
-                reported_secret_paths.add(secret_path)
-                problems.append(doc.problem(secret_path, f"must be a reference; {REFERENCE_HINT}"))
+            if (secret_path, "secret") not in reported:
+                reported.add((secret_path, "secret"))
+                problems.append(_reference_problem(doc, secret_path))
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = _allowed_properties(error)
@@ -116,5 +171,10 @@ def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> li
             continue
         if error.validator == "required" and path == () and not isinstance(doc.data, dict):
             continue  # the type error on the root says it better
-        problems.append(doc.problem(path, _message(error)))
+        message = _message(error)
+        # jsonschema reports each missing field apart, each time naming them all: keep one.
+        if (path, message) in reported:
+            continue
+        reported.add((path, message))
+        problems.append(doc.problem(path, message))
     return problems

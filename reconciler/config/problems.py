@@ -26,7 +26,8 @@ class ConfigProblems(ConfigError):
     """Raised once, after every file was read, carrying every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        # The same node reached through two aliases reports the same problem twice.
+        self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

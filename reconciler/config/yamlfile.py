@@ -17,14 +17,24 @@ import yaml
 
 from reconciler.config.problems import ConfigProblems, Problem, format_path
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_NODE_VISITS = 1_000_000
+# A registry file is one target with about 100 registries (~40 KB); a 1 MiB cap
+# is 25 times that and keeps even a hostile file's parse well under a second.
+MAX_FILE_BYTES = 1024 * 1024
+# The format nests 4 levels; libyaml's composer recurses in C and crashes the
+# interpreter on ~50,000 open brackets, so depth is checked on the event stream.
+MAX_DEPTH = 64
+# Values after alias expansion: far above any real file, far below a billion laughs.
+MAX_VALUES = 100_000
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null")}
+_MAP_TAG, _SEQ_TAG = f"{_TAG}map", f"{_TAG}seq"
+_TIMESTAMP_TAG = f"{_TAG}timestamp"
 _MERGE_TAG = f"{_TAG}merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 Path_ = tuple[str | int, ...]
 
@@ -58,41 +68,55 @@ class YamlDocument:
         return Problem(self.file, mark.line, mark.column, format_path(path), message)
 
 
-def _mark(node: yaml.Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+def _mark(node: yaml.Node | yaml.Event) -> Mark:
+    start = node.start_mark
+    return Mark(start.line + 1, start.column + 1) if start is not None else Mark(1, 1)
+
+
+def _tag_name(tag: str) -> str:
+    return tag.replace(_TAG, "!!")
 
 
 class _Builder:
+    """Plain data from a node graph already checked by `_shape_problem` (bounded, acyclic)."""
+
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
-        self.visits = 0
 
     def _fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         mark = _mark(node)
         self.problems.append(Problem(self.doc.file, mark.line, mark.column, format_path(path), message))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.visits += 1
-        if self.visits > MAX_NODE_VISITS:
-            raise _TooLarge(node)
         self.doc.value_marks.setdefault(path, _mark(node))
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                self._fail(node, path, f"unsupported YAML tag {_tag_name(node.tag)}")
+                return None
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self._fail(node, path, f"unsupported YAML tag {_tag_name(node.tag)}")
+                return None
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _TIMESTAMP_TAG:
+            self._fail(node, path, f"'{node.value}' reads as a date; quote it to make it a string")
+            return None
         if node.tag not in _SCALAR_TAGS:
-            self._fail(node, path, f"unsupported YAML tag {node.tag.replace(_TAG, '!!')}")
+            self._fail(node, path, f"unsupported YAML tag {_tag_name(node.tag)}")
             return None
         return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_,
+                 skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Explicit keys first, then `<<` sources (earlier ones win), so marks point at what is used."""
         result: dict[str, Any] = {}
         first_seen: dict[str, Mark] = {}
-        merged: dict[str, Any] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                merged.update(self._merge_source(value_node, path))
+                merges.append(value_node)
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 self._fail(key_node, path, "mapping keys must be plain strings")
@@ -103,26 +127,60 @@ class _Builder:
                            f"duplicate key '{key}' (first at line {first_seen[key].line})")
                 continue
             first_seen[key] = _mark(key_node)
+            if key in skip:
+                continue
             self.doc.key_marks[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
-        for key, value in merged.items():
-            result.setdefault(key, value)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    self._fail(source, path, "'<<' merges only mappings")
+                    continue
+                result.update(self._mapping(source, path, skip | frozenset(result)))
         return result
 
-    def _merge_source(self, node: yaml.Node, path: Path_) -> dict[str, Any]:
-        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        merged: dict[str, Any] = {}
-        for source in reversed(sources):
-            if not isinstance(source, yaml.MappingNode):
-                self._fail(source, path, "'<<' merges only mappings")
-                continue
-            merged.update(self._mapping(source, path))
-        return merged
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
-class _TooLarge(Exception):
-    def __init__(self, node: yaml.Node) -> None:
-        self.node = node
+def _shape_problem(root: yaml.Node) -> tuple[yaml.Node, str] | None:
+    """Refuse recursive aliases and alias bombs before building anything.
+
+    Sizes are memoised per node, so a billion laughs costs as many steps as it
+    has distinct nodes; the walk is iterative, so no input can exhaust the stack.
+    """
+    sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}  # aliases can nest what the text does not
+    on_path: set[int] = set()
+    walk: list[tuple[yaml.Node, list[yaml.Node], int]] = [(root, _children(root), 0)]
+    on_path.add(id(root))
+    while walk:
+        node, children, index = walk[-1]
+        if index < len(children):
+            walk[-1] = (node, children, index + 1)
+            child = children[index]
+            if id(child) in on_path:
+                return child, "an alias refers to a node that contains it (recursive alias)"
+            if len(walk) + heights.get(id(child), 1) > MAX_DEPTH:
+                return child, f"nested more than {MAX_DEPTH} levels deep"
+            if id(child) not in sizes:
+                walk.append((child, _children(child), 0))
+                on_path.add(id(child))
+            continue
+        walk.pop()
+        on_path.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_VALUES:
+            return node, f"expands to more than {MAX_VALUES:,} values through aliases (an alias bomb?)"
+        sizes[id(node)] = size
+        heights[id(node)] = 1 + max((heights[id(child)] for child in children), default=0)
+    return None
 
 
 def _decode(file: str, raw: bytes) -> str:
@@ -143,33 +201,60 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     except OSError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
     if len(raw) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {limit} MB")])
+        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB; "
+                                                      "a registry file is far smaller")])
     return parse_yaml(_decode(file, raw), file)
 
 
+def _precheck(text: str, file: str) -> None:
+    """Depth and size on the event stream, before the composer (which recurses in C) sees it."""
+    depth = 0
+    for events, event in enumerate(yaml.parse(text, Loader=_Loader), start=1):
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                where = _mark(event)
+                raise ConfigProblems([Problem(file, where.line, where.column, "",
+                                              f"nested more than {MAX_DEPTH} levels deep")])
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+        if events > MAX_VALUES:
+            where = _mark(event)
+            raise ConfigProblems([Problem(file, where.line, where.column, "",
+                                          f"holds more than {MAX_VALUES:,} values")])
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    reason = exc.problem or exc.context or "invalid YAML"
+    # "while parsing a block mapping" adds nothing; "expected a single document" does.
+    if exc.problem and exc.context and not exc.context.startswith("while "):
+        reason = f"{exc.context}, {exc.problem}"
+    if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        reason += " (a tab: YAML indents with spaces only)"
+    return Problem(file, line, column, "", f"invalid YAML: {reason}")
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
+    """Parse YAML text; every problem in it is raised together as ConfigProblems."""
     doc = YamlDocument(file=file, data=None)
     try:
+        _precheck(text, file)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        reason = exc.problem or exc.context or "invalid YAML"
-        if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
-            reason += " (a tab: YAML indents with spaces only)"
-        raise ConfigProblems([Problem(file, line, column, "", f"invalid YAML: {reason}")]) from None
+        raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
     if root is None:
         raise ConfigProblems([Problem(file, 1, 1, "", "file is empty")])
+    shape = _shape_problem(root)
+    if shape is not None:
+        where = _mark(shape[0])
+        raise ConfigProblems([Problem(file, where.line, where.column, "", shape[1])])
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
-    except _TooLarge as exc:
-        where = _mark(exc.node)
-        raise ConfigProblems([Problem(file, where.line, where.column, "",
-                                      "document expands to too many values (alias bomb?)")]) from None
     except (yaml.constructor.ConstructorError, ValueError) as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML value: {exc}")]) from None
     if builder.problems:
