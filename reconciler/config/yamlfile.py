@@ -83,9 +83,14 @@ class _Builder:
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
+        self.reported: set[tuple[Mark, str]] = set()
 
     def _fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         mark = _mark(node)
+        # A node reached again through an alias is reported once, where it is written.
+        if (mark, message) in self.reported:
+            return
+        self.reported.add((mark, message))
         self.problems.append(Problem(self.doc.file, mark.line, mark.column, format_path(path), message))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
@@ -246,7 +251,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
-    if root is None:
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == f"{_TAG}null" and not root.value):
         raise ConfigProblems([Problem(file, 1, 1, "", "file is empty")])
     shape = _shape_problem(root)
     if shape is not None:
