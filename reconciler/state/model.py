@@ -84,11 +84,13 @@ def parse_state(raw: bytes, source: str) -> State:
         where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise StateError(f"{source}: state file is not valid JSON{where}; it was left untouched. "
                          f"Restore {source}.backup or move the file away.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+    version = data.get("version") if isinstance(data, dict) else None
+    # bool is an int subclass: {"version": true} is not a state file either.
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise StateError(f"{source}: not an hss-reconciler state file (no 'version'); "
                          "it was left untouched")
-    if data["version"] > STATE_FORMAT_VERSION:
-        raise StateError(f"{source}: state format version {data['version']} is newer than this "
+    if version > STATE_FORMAT_VERSION:
+        raise StateError(f"{source}: state format version {version} is newer than this "
                          f"hss-reconciler understands ({STATE_FORMAT_VERSION}); upgrade the tool")
     try:
         entries = [StateEntry.from_json(item) for item in data["registries"]]
