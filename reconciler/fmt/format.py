@@ -1,0 +1,104 @@
+"""One file through the formatting pipeline, and the atomic write that replaces it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from ruamel.yaml.error import YAMLError as RuamelError
+
+from reconciler.config.problems import ConfigProblems, Problem
+from reconciler.config.yamlfile import MAX_FILE_BYTES, parse_yaml
+from reconciler.errors import ReconcilerError
+from reconciler.fmt.layout import modeline_first, restyle, split_header, tidy
+from reconciler.fmt.order import reorder_keys
+from reconciler.schema import validate_document
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    path: Path
+    original: str
+    formatted: str
+
+    @property
+    def changed(self) -> bool:
+        return self.original != self.formatted
+
+
+def _decode(raw: bytes, file: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigProblems([Problem(file, 0, 0, "", "file is not valid UTF-8")]) from None
+
+
+def format_text(text: str, file: str) -> str:
+    """The canonical layout of one registry file's text.
+
+    Raises ConfigProblems when the file does not validate: a formatter that
+    rewrote an invalid file could move the very line an error points at.
+    """
+    original = parse_yaml(text, file)
+    problems = validate_document(original)
+    if problems:
+        raise ConfigProblems(problems)
+    text = re.sub(r"\A(?:[ \t]*\n)+", "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.endswith("\n"):
+        text += "\n"
+    failure = ReconcilerError(f"{file}: fmt cannot lay this file out without changing what it means "
+                              "(YAML anchors and aliases can); nothing was written. Please report it.")
+    try:
+        header, body = split_header(modeline_first(text))
+        result = tidy(reorder_keys(header + restyle(body)))
+        # Last line of defence: formatting may move and re-indent, never change meaning.
+        same = parse_yaml(result, file).data == original.data
+    except (yaml.YAMLError, RuamelError, ConfigProblems):
+        raise failure from None
+    if not same:
+        raise failure
+    return result
+
+
+def format_file(path: Path) -> FormatResult:
+    """Read and format one file; writes nothing."""
+    file = str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigProblems([Problem(file, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
+    original = _decode(raw, file)
+    # Compare with the raw text, so a BOM or CRLF line ends count as "not formatted".
+    return FormatResult(path, raw.decode("utf-8", errors="replace"), format_text(original, file))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file so that a reader (an editor, a concurrent `validate`) never sees half of
+    it; keeps its permission bits, and writes through a symlink rather than replacing it."""
+    target = path.resolve()
+    tmp_name: str | None = None
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException as exc:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise ReconcilerError(f"{path}: cannot write the formatted file: {exc.strerror or exc}") from None
+        raise

@@ -1,0 +1,185 @@
+"""Indentation, block style and whitespace: everything in the layout but key order.
+
+ruamel.yaml does the re-indentation because it round-trips comments; what it
+cannot do well is placed around it: the file header is kept out of its hands
+(it drops comments before a `---` line), comments are re-aligned afterwards
+(it keeps each comment's old column), and a secret reference is made inline
+only when that cannot swallow a comment (ruamel would print the comment inside
+the braces).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
+
+MODELINE = re.compile(r"^\s*#\s*yaml-language-server:\s*\$schema=")
+SECRET_KEYS = frozenset({"registry_password"})
+# List items indented under their key (`registries:` then `  - registry_name: ...`),
+# as in the README and every example.
+MAPPING_INDENT, SEQUENCE_INDENT, SEQUENCE_DASH_OFFSET = 2, 4, 2
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _round_tripper() -> YAML:
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.indent(mapping=MAPPING_INDENT, sequence=SEQUENCE_INDENT, offset=SEQUENCE_DASH_OFFSET)
+    rt.width = 4096  # never fold a long value onto two lines
+    return rt
+
+
+def _eol_comment(node: CommentedMap, key: Any) -> CommentToken | None:
+    entry = node.ca.items.get(key)
+    token = entry[2] if entry and len(entry) > 2 else None
+    return token if isinstance(token, CommentToken) and token.value.startswith("#") else None
+
+
+def _only_parent_comment(node: CommentedMap, parent_token: CommentToken | None) -> bool:
+    """True when the only comment ruamel filed under a secret reference is the one on its key's
+    line (it files that one twice); such a reference can still be written inline."""
+    before, after = [*(node.ca.comment or ()), None, None][:2]
+    return not node.ca.items and not after and (before is None or before is parent_token)
+
+
+class _Styler:
+    """Block style everywhere except a secret reference, written `{env: NAME}` as the docs do;
+    and end-of-line comments kept the same distance from their value after re-indenting.
+    (ruamel writes each comment at its old column, which drifts when indentation changes.)"""
+
+    def mapping(self, node: CommentedMap, indent: int) -> None:
+        for key, value in node.items():
+            token = _eol_comment(node, key)
+            was_flow = isinstance(value, CommentedMap | CommentedSeq) and value.fa.flow_style()
+            if isinstance(value, CommentedMap) and key in SECRET_KEYS:
+                if _only_parent_comment(value, token):
+                    value.ca.comment = None
+                    value.fa.set_flow_style()
+            elif isinstance(value, CommentedMap):
+                value.fa.set_block_style()
+                self.mapping(value, indent + MAPPING_INDENT)
+            elif isinstance(value, CommentedSeq):
+                if value:
+                    value.fa.set_block_style()
+                for item in value:
+                    if isinstance(item, CommentedMap):
+                        item.fa.set_block_style()
+                        self.mapping(item, indent + SEQUENCE_INDENT)
+            if token is None:
+                continue
+            key_line, key_column = node.lc.key(key)
+            if token.start_mark.line != key_line:
+                continue  # after a multi-line value: ruamel's one space is as good as any
+            column = token.start_mark.column + indent - key_column
+            if was_flow and not value.fa.flow_style():
+                column = indent + len(str(key)) + 1 + 2  # `key:  # comment`
+            elif isinstance(value, CommentedMap) and value.fa.flow_style() and not was_flow:
+                inline = "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+                column = indent + len(str(key)) + 2 + len(inline) + 2  # `key: {env: X}  # comment`
+            token.start_mark = CommentMark(column)  # type: ignore[assignment]  # what ruamel uses too
+
+
+def split_header(text: str) -> tuple[str, str]:
+    """(leading comment, blank and `---` lines, the rest)."""
+    lines = text.splitlines(keepends=True)
+    count = 0
+    for line in lines:
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "%")) and not re.match(r"^---(\s|$)", stripped):
+            break
+        count += 1
+    return "".join(lines[:count]), "".join(lines[count:])
+
+
+def restyle(body: str) -> str:
+    """Re-indent and re-style the document body with ruamel.yaml, comments kept."""
+    rt = _round_tripper()
+    data = rt.load(body)
+    if isinstance(data, CommentedMap):
+        data.fa.set_block_style()
+        _Styler().mapping(data, 0)
+    buffer = io.StringIO()
+    rt.dump(data, buffer)
+    return buffer.getvalue()
+
+
+def _last_line(node: yaml.Node) -> int:
+    end = node.end_mark
+    return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
+
+
+def inside_values(text: str) -> set[int]:
+    """Lines that continue a multi-line value (block scalar, long quoted string, broken flow
+    mapping): they are content, so no comment rule or blank-line rule applies to them."""
+    root = yaml.compose(text, Loader=_Loader)
+    protected: set[int] = set()
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        block = isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style
+        if not block:
+            protected.update(range(node.start_mark.line + 1, _last_line(node) + 1))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        else:
+            stack.extend(node.value)
+    return protected
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def modeline_first(text: str) -> str:
+    """Editors read the `# yaml-language-server: $schema=...` line anywhere; people expect it on top."""
+    lines = text.splitlines(keepends=True)
+    protected = inside_values(text)
+    for index, line in enumerate(lines):
+        if index not in protected and MODELINE.match(line):
+            if index:
+                del lines[index]
+                lines.insert(0, line.lstrip())
+            break
+    return "".join(lines)
+
+
+def tidy(text: str) -> str:
+    """Comments at the indentation of the line they precede, no trailing spaces, no runs of
+    blank lines, no blank lines at either end, one final newline."""
+    lines = text.splitlines()
+    protected = inside_values(text)
+    out: list[str] = []
+    pending_comments: list[int] = []
+    for index, line in enumerate(lines):
+        if index in protected:
+            out.append(line)
+            continue
+        line = line.rstrip()
+        if not line:
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        if _is_comment(line):
+            pending_comments.append(len(out))
+            out.append(line.lstrip())
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        for position in pending_comments:
+            out[position] = indent + out[position]
+        pending_comments = []
+        out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"

@@ -1,0 +1,273 @@
+"""The canonical layout: key order, comments kept, idempotent, meaning unchanged."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.config.problems import ConfigProblems
+from reconciler.errors import ReconcilerError
+from reconciler.fmt import format_text
+from reconciler.fmt.order import REGISTRY_ORDER, ROOT_ORDER, TARGET_ORDER
+from reconciler.schema import CONFIG_SCHEMA, load_schema
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "examples" / "quickstart" / "registries.yaml"
+
+MESSY = """\
+# header comment
+---
+registries:
+    # before first registry
+    -   get_scan_image_channel: Swr   # channel
+        # the name, first
+        registry_name: a
+        api_version: V2
+        protocol: https
+        registry_addr: x   # addr eol
+        registry_password:
+            env: X
+        registry_username: u
+        connect_cluster_id: c
+        registry_type: 'Harbor'
+        # trailing in first item
+
+
+    # before second
+    -   registry_name: >-
+          folded
+          text
+        registry_type: Jfrog
+        api_version: V1
+        protocol: http
+        registry_addr: "y:8080"
+        registry_username: u
+        registry_password: {file: pw.txt}   # pw
+        namespace: |
+          # not a comment
+          line2
+        connect_cluster_id: c
+        get_scan_image_channel: Other
+target: {project_id: "p", region: r}   # flow target
+# yaml-language-server: $schema=../schemas/registries.schema.json
+version: 1
+# end of file
+"""
+
+MESSY_FORMATTED = """\
+# yaml-language-server: $schema=../schemas/registries.schema.json
+# header comment
+---
+version: 1
+target:  # flow target
+  region: r
+  project_id: "p"
+registries:
+  # before first registry
+  # the name, first
+  - registry_name: a
+    registry_type: 'Harbor'
+    api_version: V2
+    protocol: https
+    registry_addr: x   # addr eol
+    registry_username: u
+    registry_password: {env: X}
+    connect_cluster_id: c
+    get_scan_image_channel: Swr   # channel
+  # trailing in first item
+
+  # before second
+  - registry_name: >-
+      folded
+      text
+    registry_type: Jfrog
+    api_version: V1
+    protocol: http
+    registry_addr: "y:8080"
+    registry_username: u
+    registry_password: {file: pw.txt}   # pw
+    namespace: |
+      # not a comment
+      line2
+    connect_cluster_id: c
+    get_scan_image_channel: Other
+# end of file
+"""
+
+TARGET = {"region": "ap-southeast-1", "project_id": "p1", "enterprise_project_id": '"0"',
+          "endpoint": "http://127.0.0.1:8080"}
+REGISTRY = {"registry_name": "harbor-prod", "registry_type": "Harbor", "api_version": "V2",
+            "protocol": "https", "registry_addr": "harbor.example.com", "registry_username": "robot",
+            "registry_password": "{env: HARBOR_PASSWORD}", "password_version": "2",
+            "namespace": "library", "connect_cluster_id": "c-1", "get_scan_image_channel": "Other"}
+
+
+def test_quickstart_is_already_canonical() -> None:
+    text = QUICKSTART.read_text()
+    assert format_text(text, "quickstart") == text
+
+
+def test_messy_file_gets_the_canonical_layout_with_every_comment() -> None:
+    assert format_text(MESSY, "messy.yaml") == MESSY_FORMATTED
+
+
+def test_formatting_is_idempotent() -> None:
+    assert format_text(MESSY_FORMATTED, "messy.yaml") == MESSY_FORMATTED
+
+
+def _shuffled_file(rng: random.Random) -> tuple[str, set[str]]:
+    """A file with keys in random order, every key carrying a comment above it and one beside it.
+
+    The comment above a list item's dash describes the item and stays there; the
+    names that opened an item are returned, since they have no comment of their own above.
+    """
+    item_openers: set[str] = set()
+
+    def block(fields: dict[str, str], indent: str, dash: str | None = None) -> list[str]:
+        names = list(fields)
+        rng.shuffle(names)
+        lines: list[str] = []
+        for i, name in enumerate(names):
+            if i == 0 and dash:
+                item_openers.add(name)
+                lines += [f"{dash[:-2]}# about the item", f"{dash}{name}: {fields[name]}  # beside {name}"]
+            else:
+                lines += [f"{indent}# about {name}", f"{indent}{name}: {fields[name]}  # beside {name}"]
+        return lines
+
+    top = {
+        "version": ["version: 1  # beside version"],
+        "target": ["target:", *block(TARGET, "  ")],
+        "registries": ["registries:",
+                       *block(REGISTRY, "    ", "  - "),
+                       *block({**REGISTRY, "registry_name": "second"}, "    ", "  - ")],
+    }
+    order = list(top)
+    rng.shuffle(order)
+    return "\n".join(line for name in order for line in top[name]) + "\n", item_openers
+
+
+def _comments_above(lines: list[str], index: int) -> list[str]:
+    above: list[str] = []
+    while index > 0 and lines[index - 1].lstrip().startswith("#"):
+        index -= 1
+        above.insert(0, lines[index])
+    return above
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_any_key_order_becomes_api_order_and_comments_follow_their_keys(seed: int) -> None:
+    text, item_openers = _shuffled_file(random.Random(seed))
+    result = format_text(text, f"shuffled-{seed}.yaml")
+
+    assert yaml.safe_load(result) == yaml.safe_load(text)
+    assert format_text(result, "again") == result
+    keys = re.findall(r"^ *(?:- )?(\w+):", result, re.MULTILINE)
+    assert [k for k in keys if k in ROOT_ORDER] == list(ROOT_ORDER)
+    assert [k for k in keys if k in TARGET_ORDER] == list(TARGET_ORDER)
+    assert [k for k in keys if k in REGISTRY_ORDER] == list(REGISTRY_ORDER) * 2
+    assert result.count("# about") == text.count("# about")
+    lines = result.splitlines()
+    for index, line in enumerate(lines):
+        match = re.match(r"^( *)(- )?(\w+):", line)
+        if not match or match.group(3) in ("version", "target", "registries"):
+            continue
+        indent, dash, name = match.groups()
+        assert line.endswith(f"# beside {name}"), line
+        above = _comments_above(lines, index)
+        # each comment keeps to the line it described, at that line's indentation
+        assert all(len(c) - len(c.lstrip()) == len(indent) for c in above), (above, line)
+        if dash:
+            assert above[0].strip() == "# about the item", (above, line)
+        if name not in item_openers:
+            assert f"{indent}# about {name}" in above, (above, line)
+
+
+def test_order_matches_the_schema_so_editors_and_fmt_agree() -> None:
+    schema = load_schema(CONFIG_SCHEMA)
+    assert tuple(schema["properties"]) == ROOT_ORDER
+    assert tuple(schema["properties"]["target"]["properties"]) == TARGET_ORDER
+    assert tuple(schema["$defs"]["registry"]["properties"]) == REGISTRY_ORDER
+
+
+def test_modeline_moves_to_the_first_line() -> None:
+    text = QUICKSTART.read_text()
+    lines = text.splitlines(keepends=True)
+    moved = "".join([*lines[1:4], lines[0], *lines[4:]])
+    assert format_text(moved, "f").splitlines()[0] == lines[0].rstrip("\n")
+
+
+def test_indentation_is_two_spaces_with_list_items_under_their_key() -> None:
+    quick = QUICKSTART.read_text()
+    # 4-space mappings, list items 4 in: each level of indentation doubled
+    four_spaces = re.sub(r"^ +", lambda m: " " * (2 * len(m.group(0)) - (2 if m.group(0) == "    " else 0)),
+                         quick, flags=re.MULTILINE)
+    flush_dashes = re.sub(r"^  (- |  )", r"\1", quick, flags=re.MULTILINE)
+    assert four_spaces != quick and flush_dashes != quick
+    assert yaml.safe_load(four_spaces) == yaml.safe_load(flush_dashes) == yaml.safe_load(quick)
+    assert format_text(four_spaces, "f") == quick
+    assert format_text(flush_dashes, "f") == quick
+
+
+def test_block_secret_reference_becomes_inline_unless_that_would_swallow_a_comment() -> None:
+    quick = QUICKSTART.read_text()
+    block = quick.replace("registry_password: {env: HARBOR_PROD_PASSWORD}",
+                          "registry_password:\n      env: HARBOR_PROD_PASSWORD")
+    assert format_text(block, "f") == quick
+    commented = quick.replace("registry_password: {env: HARBOR_PROD_PASSWORD}",
+                              "registry_password:\n      env: HARBOR_PROD_PASSWORD  # from the vault")
+    result = format_text(commented, "f")
+    assert "      env: HARBOR_PROD_PASSWORD  # from the vault\n" in result
+    assert yaml.safe_load(result) == yaml.safe_load(quick)
+
+
+def test_crlf_bom_trailing_spaces_and_blank_runs_are_normalised() -> None:
+    quick = QUICKSTART.read_text()
+    noisy = "\n\n" + quick.replace("get_scan_image_channel: Swr\n", "get_scan_image_channel: Swr   \n\n\n")
+    assert format_text(noisy.replace("\n", "\r\n"), "f") == quick
+
+
+def test_anchors_and_merge_keys_keep_their_meaning() -> None:
+    text = """\
+version: 1
+target:
+  project_id: p
+  region: r
+registries:
+  - &base
+    registry_type: Harbor
+    registry_name: a
+    api_version: V2
+    protocol: https
+    registry_addr: x
+    registry_username: u
+    registry_password: {env: X}
+    connect_cluster_id: &cluster c
+    get_scan_image_channel: Swr
+  - <<: *base
+    registry_addr: y
+    registry_name: b
+    connect_cluster_id: *cluster
+"""
+    result = format_text(text, "f")
+    assert yaml.safe_load(result) == yaml.safe_load(text)
+    assert "  - &base\n    registry_name: a\n    registry_type: Harbor\n" in result
+    assert "  - <<: *base\n    registry_name: b\n    registry_addr: y\n" in result
+
+
+def test_invalid_file_is_refused_with_the_validation_error() -> None:
+    with pytest.raises(ConfigProblems) as caught:
+        format_text("version: 1\ntarget: {region: r}\nregistries: []\n", "bad.yaml")
+    assert str(caught.value) == "bad.yaml:2:9: target: missing required field: project_id"
+
+
+def test_a_layout_that_would_change_the_data_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconciler.fmt.format as fmt_format
+
+    monkeypatch.setattr(fmt_format, "reorder_keys", lambda text: text.replace("harbor-prod", "other"))
+    with pytest.raises(ReconcilerError, match="nothing was written"):
+        format_text(QUICKSTART.read_text(), "quickstart")
