@@ -35,7 +35,7 @@ DESTROYS = (Action.DELETE, Action.FORGET)
 STILL_RUNNING_EVERY = 10.0
 # How many times one create may send AddRegistry, each resend only after a
 # listing showed the registry absent.
-MAX_ADD_SENDS = 5
+MAX_ADD_SENDS = 8
 
 logger = logging.getLogger("reconciler.apply")
 

@@ -98,7 +98,7 @@ class RetryPolicy:
     keeps failing gives up within a known time instead of stalling an apply.
     """
 
-    max_attempts: int = 8
+    max_attempts: int = 10
     base_delay: float = 0.5
     max_delay: float = 10.0
     max_elapsed: float = 60.0
