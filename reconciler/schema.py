@@ -83,7 +83,7 @@ def _enum_message(expected: list[Any], value: Any) -> str:
     return f"{message} (did you mean '{close[0]}'?)" if close else message
 
 
-def _message(error: ValidationError) -> str:
+def _message(error: ValidationError, typos_of: frozenset[str] = frozenset()) -> str:
     """A message from the failing keyword; never echoes a value that could be a secret."""
     v, expected, value = error.validator, error.validator_value, error.instance
     if v == "type":
@@ -104,7 +104,7 @@ def _message(error: ValidationError) -> str:
     if v == "required" and "then" in error.absolute_schema_path:
         return str(error.schema.get("description", error.message))
     if v == "required":
-        missing = [name for name in expected if name not in value]
+        missing = [name for name in expected if name not in value and name not in typos_of]
         return f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
     return error.message
 
@@ -148,11 +148,29 @@ def _dedupe_pattern(errors: list[ValidationError]) -> list[ValidationError]:
     return [e for e in errors if not (e.validator == "pattern" and tuple(e.absolute_path) in empty)]
 
 
+def _suggestion(key: str, allowed: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return close[0] if close else None
+
+
+def _suggested_fields(errors: list[ValidationError]) -> dict[tuple[str | int, ...], set[str]]:
+    """Per mapping, the known fields that an unknown key there looks like a typo of."""
+    suggested: dict[tuple[str | int, ...], set[str]] = {}
+    for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = _allowed_properties(error)
+            names = {_suggestion(k, allowed) for k in error.instance if k not in allowed}
+            suggested.setdefault(tuple(error.absolute_path), set()).update(n for n in names if n)
+    return suggested
+
+
 def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> list[Problem]:
     """Every schema violation in the document, each at the line of what is wrong."""
     problems: list[Problem] = []
     reported: set[tuple[tuple[str | int, ...], str]] = set()  # (path, message) already said
-    for error in _dedupe_pattern(list(_validator(schema_name).iter_errors(doc.data))):
+    errors = _dedupe_pattern(list(_validator(schema_name).iter_errors(doc.data)))
+    suggested = _suggested_fields(errors)
+    for error in errors:
         path = tuple(error.absolute_path)
         if _secret_field(path):
             secret_path = path[: next(i for i, p in enumerate(path) if p in SECRET_FIELDS) + 1]
@@ -165,13 +183,17 @@ def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> li
             for key in error.instance:
                 if key in allowed:
                     continue
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                close = _suggestion(key, allowed)
+                hint = f" (did you mean '{close}'?)" if close else ""
                 problems.append(doc.problem((*path, key), f"unknown field{hint}", key=True))
             continue
         if error.validator == "required" and path == () and not isinstance(doc.data, dict):
             continue  # the type error on the root says it better
-        message = _message(error)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = {n for n in error.validator_value if n not in error.instance}
+            if missing <= suggested.get(path, set()):
+                continue  # "unknown field 'protocl' (did you mean 'protocol'?)" already says it
+        message = _message(error, frozenset(suggested.get(path, ())))
         # jsonschema reports each missing field apart, each time naming them all: keep one.
         if (path, message) in reported:
             continue

@@ -66,23 +66,27 @@ class _Merger:
         self.desired = Desired()
         self.problems: list[Problem] = []
         self.endpoint_override = environ.get(ENDPOINT_ENV) or None
+        # The endpoint a file names for a target, and where: another file may omit it, not contradict it.
+        self.named_endpoints: dict[TargetKey, tuple[str, Location]] = {}
 
     def add(self, path: Path, doc: YamlDocument) -> None:
         data: dict[str, Any] = doc.data
         raw_target = data["target"]
         key = TargetKey(raw_target["region"], raw_target["project_id"],
                         raw_target.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT))
-        endpoint = raw_target.get("endpoint") or default_endpoint(key.region)
         target = self.desired.targets.get(key)
         if target is None:
-            target = self.desired.targets[key] = TargetConfig(key, endpoint)
-        elif "endpoint" in raw_target and endpoint != target.endpoint:
-            self.problems.append(doc.problem(
-                ("target", "endpoint"),
-                f"differs from the endpoint {target.endpoint} given for the same target in "
-                f"{target.files[0]}"))
-        if self.endpoint_override:
-            target.endpoint = self.endpoint_override
+            target = self.desired.targets[key] = TargetConfig(key, default_endpoint(key.region))
+        if "endpoint" in raw_target:
+            endpoint = raw_target["endpoint"]
+            named = self.named_endpoints.get(key)
+            if named is None:
+                where = Location(doc.file, doc.mark_of(("target", "endpoint")).line)
+                self.named_endpoints[key] = (endpoint, where)
+            elif named[0] != endpoint:
+                self.problems.append(doc.problem(
+                    ("target", "endpoint"),
+                    f"differs from the endpoint {named[0]} given for the same target at {named[1]}"))
         target.files.append(doc.file)
         for index, raw in enumerate(data["registries"]):
             self._add_registry(path, doc, key, index, raw)
@@ -113,7 +117,9 @@ class _Merger:
         self.desired.registries[registry.address] = registry
 
     def finish(self) -> Desired:
-        for key in self.desired.targets:
+        for key, target in self.desired.targets.items():
+            named = self.named_endpoints.get(key)
+            target.endpoint = self.endpoint_override or (named[0] if named else target.endpoint)
             count = len(self.desired.in_target(key))
             if count > MAX_REGISTRIES_PER_TARGET:
                 self.desired.warnings.append(

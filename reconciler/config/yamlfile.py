@@ -197,6 +197,10 @@ def _decode(file: str, raw: bytes) -> str:
         raise ConfigProblems([Problem(file, line, column, "", "file is not valid UTF-8")]) from None
 
 
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
+
+
 def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     """Parse one file; every problem in it is raised together as ConfigProblems."""
     file = display or str(path)
@@ -206,7 +210,7 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     except OSError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB; "
+        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {_size(MAX_FILE_BYTES)}; "
                                                       "a registry file is far smaller")])
     return parse_yaml(_decode(file, raw), file)
 

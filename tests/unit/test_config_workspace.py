@@ -127,7 +127,26 @@ def test_conflicting_endpoints_for_one_target_are_an_error(tmp_path: Path) -> No
     b = write(tmp_path, "b.yaml", file_yaml("y", endpoint="http://127.0.0.1:2"))
     (problem,) = load_problems([a, b])
     assert (problem.file, problem.path) == (str(b), "target.endpoint")
-    assert f"differs from the endpoint http://127.0.0.1:1 given for the same target in {a}" in problem.message
+    assert problem.message == ("differs from the endpoint http://127.0.0.1:1 given for the same target "
+                               f"at {a}:6")
+
+
+@pytest.mark.parametrize("order", [("a.yaml", "b.yaml"), ("b.yaml", "a.yaml")])
+def test_a_file_may_omit_the_endpoint_another_names(tmp_path: Path, order: tuple[str, str]) -> None:
+    # Was order-dependent: the first file's default endpoint "conflicted" with the second's.
+    named = write(tmp_path, "a.yaml", file_yaml("x", endpoint="http://127.0.0.1:1"))
+    omitted = write(tmp_path, "b.yaml", file_yaml("y"))
+    paths = {p.name: p for p in (named, omitted)}
+    desired = load_workspace([paths[n] for n in order], {})
+    assert [t.endpoint for t in desired.targets.values()] == ["http://127.0.0.1:1"]
+
+
+def test_hss_endpoint_override_does_not_conflict_with_named_endpoints(tmp_path: Path) -> None:
+    # Was a spurious "differs" error: the second file was compared with the override.
+    a = write(tmp_path, "a.yaml", file_yaml("x", endpoint="http://127.0.0.1:1"))
+    b = write(tmp_path, "b.yaml", file_yaml("y", endpoint="http://127.0.0.1:1"))
+    desired = load_workspace([a, b], {"HSS_ENDPOINT": "http://127.0.0.1:8080"})
+    assert [t.endpoint for t in desired.targets.values()] == ["http://127.0.0.1:8080"]
 
 
 def test_problems_of_every_file_come_together(tmp_path: Path) -> None:

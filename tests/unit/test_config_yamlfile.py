@@ -185,7 +185,7 @@ def test_read_yaml_size_cap_reads_no_further(tmp_path: Path) -> None:
     with pytest.raises(ConfigProblems) as caught:
         read_yaml(path)
     (problem,) = caught.value.problems
-    assert "file is larger than 1024 KiB" in problem.message
+    assert "file is larger than 1 MiB" in problem.message
     just_fits = tmp_path / "fits.yaml"
     just_fits.write_bytes(b"a: 1\n#" + b"x" * (yamlfile.MAX_FILE_BYTES - 7) + b"\n")
     assert read_yaml(just_fits).data == {"a": 1}

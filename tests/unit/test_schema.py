@@ -199,6 +199,14 @@ def test_unknown_field_suggests_the_known_one(data_path: tuple[Any, ...], key: s
     assert problems[0].path.endswith(key)
 
 
+def test_a_typo_of_a_required_field_is_one_line_not_two() -> None:
+    data = document([registry(protocol=None, protocl="https", registry_addr=None)])
+    assert sorted(messages(data)) == ["registries[0].protocl: unknown field (did you mean 'protocol'?)",
+                                      "registries[0]: missing required field: registry_addr"]
+    typo_only = document([registry(namespace=None, get_scan_image_channel="Other", namespce="x")])
+    assert messages(typo_only) == ["registries[0].namespce: unknown field (did you mean 'namespace'?)"]
+
+
 def test_unknown_field_without_close_match_has_no_suggestion() -> None:
     data = document()
     data["zzz"] = 1
