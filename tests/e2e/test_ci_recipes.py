@@ -499,3 +499,20 @@ def test_gitlab_stale_or_missing_plan_is_replaced_by_a_fresh_one(
     assert result.code == 0, result.output
     assert "apply will plan again" in result.stdout and "planning again" in result.stdout
     assert live(hss)["harbor-prod"]["registry_username"] == "robot-hss3"
+
+
+# --- every example -------------------------------------------------------------------------------
+
+def test_every_example_yaml_starts_with_a_schema_line_that_resolves() -> None:
+    files = sorted(p for p in (REPO / "examples").rglob("*") if p.suffix in (".yml", ".yaml"))
+    files.append(REPO / ".pre-commit-hooks.yaml")
+    assert len(files) >= 5
+    for path in files:
+        first = path.read_text().splitlines()[0]
+        match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+        assert match, f"{path}: first line is {first!r}"
+        target = match.group(1)
+        if target.startswith("https://"):
+            continue
+        resolved = (path.parent / target).resolve()
+        assert resolved == REPO / "schemas" / "registries.schema.json", f"{path}: {target}"
