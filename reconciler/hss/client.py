@@ -23,7 +23,14 @@ from reconciler.hss.errors import (
     api_error_from_transport,
     unreadable_response,
 )
-from reconciler.hss.retry import DEFAULT_RETRY, RetryPolicy, Verdict, classify, retry_after_seconds
+from reconciler.hss.retry import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+    Verdict,
+    classify,
+    is_connect_failure,
+    retry_after_seconds,
+)
 from reconciler.hss.transport import quiet_third_party_loggers
 from reconciler.secrets import REDACTOR, Secret
 
@@ -243,7 +250,8 @@ class HssClient:
                 raise error
             if verdict is Verdict.UNKNOWN and not idempotent:
                 raise AddOutcomeUnknown.from_error(error)
-            delay = policy.next_delay(attempt, policy.clock() - first_started, retry_after)
+            delay = policy.next_delay(attempt, policy.clock() - first_started, retry_after,
+                                      connect_failure=is_connect_failure(outcome))
             if delay is None:
                 if attempt > 1:
                     logger.info("%s; gave up after %d attempts", error, attempt)

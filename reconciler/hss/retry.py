@@ -16,7 +16,11 @@ what the call does:
   before deciding anything.
 - Authentication failures are never retried: more than five bad AK/SK
   signatures lock the key for five minutes, and retrying a bad one only gets
-  there sooner.
+  there sooner. Nor are TLS handshake failures (an untrusted certificate
+  stays untrusted).
+- A connection that cannot be made at all (refused, host not found) is
+  retried only a few times: that is nearly always a wrong endpoint, and
+  a minute of backoff before saying so helps nobody.
 
 Waits grow exponentially with full jitter (so parallel callers spread out),
 are capped, never undercut a ``Retry-After``, and the whole call is bounded in
@@ -54,6 +58,17 @@ class Verdict(enum.Enum):
     FAIL = "fail"  # final: retrying will not help
 
 
+def is_tls_failure(exc: httpx.TransportError) -> bool:
+    # httpx wraps ssl.SSLError in ConnectError; only its text tells them apart.
+    text = str(exc).lower()
+    return isinstance(exc, httpx.ConnectError) and ("certificate" in text or "ssl" in text)
+
+
+def is_connect_failure(outcome: httpx.Response | httpx.TransportError) -> bool:
+    """No connection could be made (refused, unresolvable): the few-attempts case."""
+    return isinstance(outcome, httpx.ConnectError)
+
+
 def classify(outcome: httpx.Response | httpx.TransportError, error_code: str | None) -> Verdict:
     """What a failed attempt means, before knowing whether the call is idempotent."""
     if error_code in AUTH_ERROR_CODES:
@@ -62,7 +77,7 @@ def classify(outcome: httpx.Response | httpx.TransportError, error_code: str | N
         if outcome.status_code == THROTTLED:
             return Verdict.RETRY
         return Verdict.UNKNOWN if outcome.status_code >= 500 else Verdict.FAIL
-    if isinstance(outcome, _PERMANENT):
+    if isinstance(outcome, _PERMANENT) or is_tls_failure(outcome):
         return Verdict.FAIL
     if isinstance(outcome, _NOT_SENT):
         return Verdict.RETRY
@@ -93,12 +108,14 @@ def _utcnow() -> datetime:
 class RetryPolicy:
     """How often and how patiently one call is retried.
 
-    ``max_attempts`` counts the first try. No retry starts once it would end
-    more than ``max_elapsed`` seconds after the first try began: a call that
-    keeps failing gives up within a known time instead of stalling an apply.
+    ``max_attempts`` counts the first try; ``connect_attempts`` caps it when
+    the connection itself fails. No retry starts once it would end more than
+    ``max_elapsed`` seconds after the first try began: a call that keeps
+    failing gives up within a known time instead of stalling an apply.
     """
 
     max_attempts: int = 10
+    connect_attempts: int = 3
     base_delay: float = 0.5
     max_delay: float = 10.0
     max_elapsed: float = 60.0
@@ -108,8 +125,8 @@ class RetryPolicy:
     now: Callable[[], datetime] = field(default=_utcnow, repr=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts: must be at least 1")
+        if min(self.max_attempts, self.connect_attempts) < 1:
+            raise ValueError("max_attempts and connect_attempts: must be at least 1")
         if min(self.base_delay, self.max_delay, self.max_elapsed) < 0:
             raise ValueError("delays must not be negative")
 
@@ -118,14 +135,15 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.base_delay * 2 ** min(retry - 1, 30))
         return ceiling * self.random()
 
-    def next_delay(self, attempt: int, elapsed: float, retry_after: float | None) -> float | None:
+    def next_delay(self, attempt: int, elapsed: float, retry_after: float | None, *,
+                   connect_failure: bool = False) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``, or None to give up.
 
         A ``Retry-After`` is a floor: waiting less only earns another 429. A
         little jitter goes on top so that callers throttled together do not
         all return in the same instant.
         """
-        if attempt >= self.max_attempts:
+        if attempt >= (self.connect_attempts if connect_failure else self.max_attempts):
             return None
         delay = self.backoff(attempt)
         if retry_after is not None:

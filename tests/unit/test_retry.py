@@ -154,6 +154,8 @@ def test_retry_after_header_forms() -> None:
         (httpx.WriteError("broken pipe"), None, Verdict.UNKNOWN),
         (httpx.RemoteProtocolError("disconnected"), None, Verdict.UNKNOWN),
         (httpx.UnsupportedProtocol("ftp"), None, Verdict.FAIL),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), None,
+         Verdict.FAIL),
     ],
 )
 def test_classification(outcome: httpx.Response | httpx.TransportError, code: str | None,
@@ -217,6 +219,21 @@ def test_total_time_is_bounded(fake_time: FakeTime) -> None:
         client(script, policy(fake_time, max_attempts=50, max_elapsed=10.0)).list_registries()
     assert sum(fake_time.sleeps) <= 10.0
     assert len(script.requests) == 5  # 0.5 + 1 + 2 + 4 = 7.5 s; another 4 s would pass 10 s
+
+
+def test_a_connection_that_cannot_be_made_is_tried_only_a_few_times(fake_time: FakeTime) -> None:
+    """Refused or unresolvable is nearly always a wrong endpoint: say so in seconds, not a minute."""
+    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(ApiError, match="connection refused"):
+        client(script, policy(fake_time, max_attempts=10, connect_attempts=3)).list_registries()
+    assert len(script.requests) == 3 and fake_time.sleeps == [0.5, 1.0]
+
+
+def test_an_untrusted_certificate_is_not_retried(fake_time: FakeTime) -> None:
+    script = Script(httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+    with pytest.raises(ApiError, match="TLS handshake failed"):
+        client(script, policy(fake_time)).list_registries()
+    assert len(script.requests) == 1 and fake_time.sleeps == []
 
 
 def test_a_long_retry_after_is_not_waited_for(fake_time: FakeTime) -> None:
