@@ -123,11 +123,12 @@ class _Run:
         An add whose answer was lost may have created the registry; a blind
         resend would create a second one. So after AddOutcomeUnknown the
         registry is looked up by exact name: found, it is adopted; absent, the
-        add is sent again. A resend that fails (say, as a duplicate name: the
-        first add landed after all) is checked the same way before it counts
-        as a failure.
+        add is sent again. An add that HSS refuses (400: say, the name exists
+        because an earlier send landed late, or a run killed mid-call left one
+        behind) is checked the same way before it counts as a failure.
         """
-        body = add_body(registry, self.secrets[registry.address])
+        password = self.secrets[registry.address]
+        body = add_body(registry, password)
         for send in range(1, MAX_ADD_SENDS + 1):
             try:
                 client.add_registry(body)
@@ -143,15 +144,13 @@ class _Run:
                 if registry_id is None:
                     raise
                 return self._adopt_found(registry, registry_id)
-            except ApiError:
-                if send == 1:
-                    raise
-                try:
-                    registry_id = self._find(client, registry)
-                except ApiError:
-                    registry_id = None
+            except ApiError as exc:
+                registry_id = self._find_after_refusal(client, registry, exc)
                 if registry_id is None:
                     raise
+                if send == 1:
+                    # Not made by this run's add: make it exactly as declared, password included.
+                    client.update_registry(registry_id, update_body(registry, password))
                 return self._adopt_found(registry, registry_id)
             break
         # Accepted: on disk before anything else, even if the id is not known yet.
@@ -161,8 +160,18 @@ class _Run:
             self._record(registry, registry_id, registry.password_version)
         return registry_id
 
+    def _find_after_refusal(self, client: HssClient, registry: DesiredRegistry,
+                            refusal: ApiError) -> str | None:
+        """After a 400 on add: the id of a same-named registry, if there is one (else None)."""
+        if refusal.status != 400:  # throttled, auth, unreachable: not about this name
+            return None
+        try:
+            return self._find(client, registry)
+        except ApiError:
+            return None  # the refusal is the better message
+
     def _adopt_found(self, registry: DesiredRegistry, registry_id: str) -> str:
-        logger.info("%s: the add went through after all (id %s); recording it", registry.address,
+        logger.info("%s: the registry exists already (id %s); recording it", registry.address,
                     registry_id)
         self._record(registry, registry_id, registry.password_version)
         return registry_id

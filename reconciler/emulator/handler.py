@@ -100,6 +100,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._serve_api(raw_path, raw_query, body)
         except ApiFailure as failure:
             self._send(failure.status, failure.body(), failure.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away (killed, timed out) before the answer: normal, not a bug.
+            self.close_connection = True
+            logger.debug("client gone before the answer to %s %s", self.command, raw_path)
         except Exception:
             logger.exception("emulator bug while serving %s %s", self.command, raw_path)
             self._send(500, {"error_code": INTERNAL_ERROR, "error_msg": "emulator internal error"})

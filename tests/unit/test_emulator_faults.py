@@ -24,8 +24,15 @@ from reconciler.emulator.faults import Fault, FaultInjector
 TOKEN = "emulator-test-token"
 PROJECT = "p1"
 REGISTRIES = f"/v5/{PROJECT}/image/registries"
-# One pooled client for the module: a new httpx.Client per call costs ~25 ms (TLS setup).
-HTTP = httpx.Client(timeout=5)
+# One pooled client per test, closed after it: a new httpx.Client per call costs ~25 ms (TLS setup).
+HTTP: httpx.Client
+
+
+@pytest.fixture(autouse=True)
+def http_client() -> Iterator[None]:
+    global HTTP
+    with httpx.Client(timeout=5) as HTTP:
+        yield
 
 
 def body(name: str) -> dict[str, str]:

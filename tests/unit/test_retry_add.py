@@ -36,7 +36,7 @@ QUICK = RetryPolicy(max_attempts=4, sleep=lambda seconds: None)
 
 # What the fake does with one AddRegistry: "ok", "lost" (commit, then hang up),
 # "drop" (hang up before doing anything), "500" (fail, nothing done),
-# "late" (hang up now, commit just before the next add arrives).
+# "late" (hang up now, commit just before the next add arrives), "invalid" (400 HSS.0001).
 Behaviour = str
 
 
@@ -51,6 +51,10 @@ class FakeHss:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             return self._add(request)
+        if request.method == "PUT":
+            self.calls.append("UPDATE")
+            assert json.loads(request.content)["registry_password"] == PASSWORD
+            return httpx.Response(200)
         self.calls.append("LIST")
         if self.list_fails:
             return httpx.Response(401, json={"error_code": "APIG.0301", "error_msg": "bad token"})
@@ -70,6 +74,8 @@ class FakeHss:
         self.calls.append(f"ADD:{behaviour}")
         if name in self.registries:
             return httpx.Response(400, json={"error_code": "HSS.1064", "error_msg": "name exists"})
+        if behaviour == "invalid":
+            return httpx.Response(400, json={"error_code": "HSS.0001", "error_msg": "bad field"})
         if behaviour == "500":
             return httpx.Response(500, json={"error_code": "APIG.0201", "error_msg": "backend error"})
         if behaviour == "drop":
@@ -152,6 +158,29 @@ def test_an_add_that_lands_late_is_adopted_when_the_resend_meets_it(
     assert run.hss.registries == {"harbor": "id-harbor"}
     assert recorded(run) == {"harbor": "id-harbor"}
     assert not run.result.failed
+
+
+def test_a_registry_that_appeared_since_the_plan_is_adopted_and_made_as_declared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Say a killed run's add landed after this run's refresh: the add is refused
+    # as a duplicate; the registry is adopted, and updated since this run did not make it.
+    hss = FakeHss(adds=["ok"], registries={"harbor": "id-earlier"})
+    run = apply_with(tmp_path, monkeypatch, hss)
+    assert run.hss.calls == ["ADD:ok", "LIST", "UPDATE"]
+    assert run.hss.registries == {"harbor": "id-earlier"}
+    assert recorded(run) == {"harbor": "id-earlier"}
+    assert not run.result.failed
+
+
+def test_an_invalid_add_still_fails_with_its_own_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = apply_with(tmp_path, monkeypatch, FakeHss(adds=["invalid"]))
+    assert run.hss.calls == ["ADD:invalid", "LIST"]
+    ((_, message),) = run.result.failed
+    assert message == "HSS AddRegistry failed: HTTP 400 HSS.0001: bad field"
+    assert recorded(run) == {}
 
 
 def test_sends_are_bounded_and_the_failure_says_the_outcome_is_unknown(

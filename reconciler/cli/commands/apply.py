@@ -109,8 +109,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     checkpointer = Checkpointer(workspace.store, workspace.state)
     with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
                      parallelism=args.parallelism) as clients:
-        result = apply_plan(plan, workspace.desired, checkpointer, clients,
-                            parallelism=args.parallelism, report=_reporter(say, out))
+        from reconciler.cli.interrupts import StopOnSignal
+
+        with StopOnSignal(before_exit=workspace.close) as signals:
+            result = apply_plan(plan, workspace.desired, checkpointer, clients, parallelism=args.parallelism,
+                                report=_reporter(say, out), stop=signals.stop)
+        signals.exit_if_interrupted(plan, result, workspace.store.path, out)
         after = _after_apply(plan, result, workspace, clients, args, say)
     return _finish(plan, result, after, args, out, say)
 
