@@ -143,7 +143,8 @@ class RetryPolicy:
         little jitter goes on top so that callers throttled together do not
         all return in the same instant.
         """
-        if attempt >= (self.connect_attempts if connect_failure else self.max_attempts):
+        limit = min(self.max_attempts, self.connect_attempts) if connect_failure else self.max_attempts
+        if attempt >= limit:
             return None
         delay = self.backoff(attempt)
         if retry_after is not None:

@@ -264,8 +264,10 @@ def test_unknown_id_is_registry_not_found_at_once(fake_time: FakeTime) -> None:
     assert len(script.requests) == 1
 
 
-def test_no_retry_policy_sends_once(fake_time: FakeTime) -> None:
-    script = Script(fail(503), ok())
+@pytest.mark.parametrize("first", [fail(503), fail(429), httpx.ConnectError("refused"),
+                                   httpx.ReadError("reset")])
+def test_no_retry_policy_sends_once(first: Step) -> None:
+    script = Script(first, ok())
     with pytest.raises(ApiError):
         client(script, NO_RETRY).list_registries()
     assert len(script.requests) == 1
