@@ -116,7 +116,7 @@ class RetryPolicy:
 
     max_attempts: int = 10
     connect_attempts: int = 3
-    base_delay: float = 0.5
+    base_delay: float = 0.25
     max_delay: float = 10.0
     max_elapsed: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
