@@ -77,20 +77,37 @@ class _Run:
         self.lookups = {key: IdLookup(client) for key, client in clients.items()}
         self.result = ApplyResult()
         self._lock = threading.Lock()
+        self._running: dict[str, tuple[Change, float, float]] = {}  # address -> change, started, last said
+
+    def still_running(self, every: float) -> None:
+        """Terraform's "Still creating... [10s elapsed]": a long call is not a hung run."""
+        now = time.monotonic()
+        with self._lock:
+            due = [(address, change, started) for address, (change, started, said) in self._running.items()
+                   if now - said >= every]
+            for address, change, started in due:
+                self._running[address] = (change, started, now)
+        for _, change, started in due:
+            self.report(ApplyEvent(change, Phase.STILL_RUNNING, now - started))
 
     def execute(self, change: Change) -> None:
         if self.stop.is_set():
             return
         started = time.monotonic()
         self.report(ApplyEvent(change, Phase.STARTED))
+        with self._lock:
+            self._running[change.address] = (change, started, started)
         try:
             registry_id = self._perform(change)
         except ReconcilerError as exc:
+            with self._lock:
+                self._running.pop(change.address, None)
             with self._lock:
                 self.result.failed.append((change, str(exc)))
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         with self._lock:
+            self._running.pop(change.address, None)
             self.result.done.append(change)
         self.report(ApplyEvent(change, Phase.DONE, time.monotonic() - started, registry_id))
 
@@ -195,7 +212,8 @@ class _Run:
 
 def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
                clients: Mapping[TargetKey, HssClient], *, parallelism: int = 10,
-               report: Reporter = ignore, stop: threading.Event | None = None) -> ApplyResult:
+               report: Reporter = ignore, stop: threading.Event | None = None,
+               still_running_every: float = STILL_RUNNING_EVERY) -> ApplyResult:
     """Run every change of `plan`; failures are collected, not raised, so the rest still runs."""
     # Every secret is read before the first call: a missing one stops nothing halfway.
     secrets = resolve_passwords(desired.registries[c.address] for c in plan.changes if c.send_password)
@@ -205,7 +223,8 @@ def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
         for batch in (destroys, others):
             futures: list[Future[None]] = [pool.submit(run.execute, c) for c in batch]
-            wait(futures)
+            while wait(futures, timeout=min(1.0, still_running_every)).not_done:
+                run.still_running(still_running_every)
             for future in futures:
                 future.result()
     run.result.stopped = run.stop.is_set()

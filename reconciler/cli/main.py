@@ -10,13 +10,14 @@ import argparse
 import difflib
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from reconciler import __version__
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 COMMANDS = ("validate", "plan", "apply", "show", "import", "state", "upload-command", "force-unlock",
             "fmt", "schema", "emulator", "demo")
 FORMATS = ("text", "json", "markdown")
@@ -238,20 +239,31 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so cleanup runs the same way."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from reconciler.cli.logsetup import configure_logging
     from reconciler.cli.output import Output
 
     configure_logging(args.log_level, args.verbose)
+    # SIGTERM unwinds like Ctrl-C, so `with` blocks release state locks on the way out;
+    # apply installs its own gentler handler while changes run.
+    signal.signal(signal.SIGTERM, _terminated)
     out = Output(no_color=args.no_color)
     module_name = {"import": "import_"}.get(args.command, args.command.replace("-", "_"))
     module = importlib.import_module(f"reconciler.cli.commands.{module_name}")
     try:
         code: int = module.run(args, out)
         return code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         out.error("interrupted")
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
         from reconciler.errors import ReconcilerError
 

@@ -129,7 +129,9 @@ class _Planner:
                 self.plan.drift.append(Drift(registry.address, name, entry.attributes.get(name),
                                              live.get(name)))
             before = live
-        self._converge(registry, registry_id, before, entry.password_version, Action.UPDATE)
+        # An add accepted but whose id was never learned (a killed run): adopting records the id.
+        action = Action.ADOPT if entry.registry_id is None and self.live is not None else Action.UPDATE
+        self._converge(registry, registry_id, before, entry.password_version, action)
 
     def _declared_only(self, registry: DesiredRegistry) -> None:
         live = self._live_by_name.get((registry.target, registry.name))

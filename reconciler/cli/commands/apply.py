@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
     saved = _saved_plan(args)
     paths = saved.inputs.paths if saved else args.paths
     state_path = args.state or (saved.inputs.state_path if saved else None)
-    workspace = open_workspace(paths, state_path, lock_timeout=args.lock_timeout, operation="apply")
+    with open_workspace(paths, state_path, lock_timeout=args.lock_timeout, operation="apply") as workspace:
+        return _run(workspace, saved, args, out)
+
+
+def _run(workspace: Workspace, saved: SavedPlan | None, args: argparse.Namespace, out: Output) -> int:
     plan = _still_current(saved, workspace, args.paths[0]) if saved else compute_plan(workspace, args)
     text = args.format == "text"
     say = out.print if text else out.info
@@ -106,12 +111,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.print("\nApply cancelled.")
         return 1
     say("")
-    checkpointer = Checkpointer(workspace.store, workspace.state)
+    # One event stops new changes, whether a signal came or the state could not be written.
+    stop = threading.Event()
+    checkpointer = Checkpointer(workspace.store, workspace.state, stop=stop)
     with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
                      parallelism=args.parallelism) as clients:
         from reconciler.cli.interrupts import StopOnSignal
 
-        with StopOnSignal(before_exit=workspace.close) as signals:
+        with StopOnSignal(stop, before_exit=workspace.close) as signals:
             result = apply_plan(plan, workspace.desired, checkpointer, clients, parallelism=args.parallelism,
                                 report=_reporter(say, out), stop=signals.stop)
         signals.exit_if_interrupted(plan, result, workspace.store.path, out)

@@ -10,7 +10,7 @@ import argparse
 
 from reconciler.cli.names import resolve_address
 from reconciler.cli.output import Output
-from reconciler.cli.workspace import hss_clients, open_workspace
+from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
 from reconciler.errors import ReconcilerError
 from reconciler.plan.diff import comparable
 from reconciler.state.checkpoint import Checkpointer
@@ -18,7 +18,12 @@ from reconciler.state.model import StateEntry
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    workspace = open_workspace([args.target_file], args.state)
+    with open_workspace([args.target_file], args.state, lock_timeout=args.lock_timeout,
+                        operation="import") as workspace:
+        return _import(workspace, args, out)
+
+
+def _import(workspace: Workspace, args: argparse.Namespace, out: Output) -> int:
     address = resolve_address(args.name, workspace.desired.registries, args.target_file)
     registry = workspace.desired.registries[address]
     known = workspace.state.entries.get(address)

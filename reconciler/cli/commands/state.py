@@ -9,6 +9,7 @@ from pathlib import Path
 from reconciler.cli.names import resolve_address
 from reconciler.cli.output import Output
 from reconciler.state.checkpoint import Checkpointer
+from reconciler.state.lock import acquire
 from reconciler.state.store import DEFAULT_STATE_NAME, StateStore
 
 
@@ -23,7 +24,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.state_command == "show":
         out.print(json.dumps(state.entries[address].to_json(), indent=2, ensure_ascii=False))
         return 0
-    registry_id = state.entries[address].registry_id
-    Checkpointer(store, state).commit(lambda s: s.remove(address))
+    with acquire(store.path, "state rm", args.lock_timeout):
+        state = store.load()  # again, under the lock: another run may have written meanwhile
+        address = resolve_address(args.name, state.entries, str(store.path))
+        registry_id = state.entries[address].registry_id
+        Checkpointer(store, state).commit(lambda s: s.remove(address))
     out.print(f"Removed {address} from the state (id {registry_id}); it stays in HSS, unmanaged.")
     return 0
