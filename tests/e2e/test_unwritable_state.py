@@ -123,9 +123,13 @@ def test_state_directory_lost_mid_apply_saves_the_new_state_and_says_how_to_reco
     api.configure(latency_ms=0)
     assert _run("force-unlock", lock_id, "--state", str(state), hss=hss, cwd=cwd).code == 0
     shutil.copy(errored, state)
+    # The failed write stopped the run: what never started is planned, nothing is adopted twice.
+    applied = len(api.list())
+    assert applied < len(names), "a failed state write must stop new changes from starting"
     plan = _run("plan", str(ws), "--detailed-exitcode", hss=hss, cwd=cwd)
-    assert plan.code == 0, plan.output
-    assert "No changes." in plan.stdout
+    assert f"Plan: {len(names) - applied} to add, 0 to change, 0 to destroy." in plan.stdout, plan.output
+    assert _run("apply", str(ws), "--auto-approve", hss=hss, cwd=cwd).code == 0
+    assert _run("plan", str(ws), "--detailed-exitcode", hss=hss, cwd=cwd).code == 0
     assert _names(api.list()) == names
 
 
