@@ -7,6 +7,7 @@ without one and take no lock, so `plan` still works while an `apply` runs.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,6 +84,10 @@ def hss_clients(targets: list[TargetConfig], *, ca_bundle: str | None, insecure:
     from reconciler.hss.transport import make_http_client
 
     verify: bool | str = False if insecure else (ca_bundle or True)
+    if insecure:
+        logging.getLogger("reconciler").warning(
+            "--insecure: TLS certificates are not verified; anyone on the path can read the "
+            "credentials and registry passwords this run sends. Never use it in production.")
     credentials = credentials_from_env(os.environ)
     with make_http_client(credentials, verify=verify, max_connections=max(parallelism, 10) + 2) as http:
         yield clients_for(targets, http)

@@ -15,6 +15,7 @@ import ssl
 import httpx
 
 import reconciler
+from reconciler.errors import ReconcilerError
 from reconciler.hss.auth import auth_from_credentials
 from reconciler.hss.credentials import Credentials
 
@@ -59,11 +60,20 @@ def quiet_third_party_loggers() -> None:
 
 def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
     # httpx 0.28 deprecates verify=<path>; build the context ourselves.
+    # A CA bundle is added to the system's trust store, not put in its place, so
+    # a private CA for one endpoint does not break the public ones.
     if isinstance(verify, bool):
         return verify
-    if os.path.isdir(verify):
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
+    context = ssl.create_default_context()
+    try:
+        if os.path.isdir(verify):
+            context.load_verify_locations(capath=verify)
+        else:
+            context.load_verify_locations(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        raise ReconcilerError(f"{verify}: cannot load the CA bundle ({exc.__class__.__name__}: "
+                              f"{getattr(exc, 'strerror', None) or exc})") from None
+    return context
 
 
 def make_http_client(
