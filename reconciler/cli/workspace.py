@@ -20,7 +20,7 @@ from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_wor
 from reconciler.hss.client import HssClient
 from reconciler.state.lock import StateLock, acquire
 from reconciler.state.model import State
-from reconciler.state.store import DEFAULT_STATE_NAME, StateStore
+from reconciler.state.store import DEFAULT_STATE_NAME, StateStore, remove_stale_temporaries
 
 
 @dataclass
@@ -68,6 +68,8 @@ def open_workspace(paths: list[str], state_path: str | None, *, lock_timeout: fl
     store = StateStore(path)
     lock = acquire(path, operation, lock_timeout) if lock_timeout is not None else None
     try:
+        if lock is not None:
+            remove_stale_temporaries(path)
         state = store.load()
     except BaseException:
         if lock is not None:

@@ -65,6 +65,17 @@ class StateUnwritable(StateError):
         self.saved_to = saved_to
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Temporary files a killed writer left beside `path`. Only call this holding the lock:
+    then no other writer can have one in flight."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
 class StateStore:
     """One state file for one run: load it once, back it up once, save often.
 
