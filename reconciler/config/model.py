@@ -24,6 +24,11 @@ API_FIELDS = (
     "connect_cluster_id",
     "get_scan_image_channel",
 )
+_USERNAME_AT = API_FIELDS.index("registry_username") + 1
+# A registry entry's keys as files and plans show them: the password reference
+# and its version right after the user name they belong with.
+FILE_FIELDS = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version",
+               *API_FIELDS[_USERNAME_AT:])
 
 
 @dataclass(frozen=True, order=True)

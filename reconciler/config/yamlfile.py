@@ -201,9 +201,8 @@ def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
 
 
-def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
-    """Parse one file; every problem in it is raised together as ConfigProblems."""
-    file = display or str(path)
+def read_capped(path: Path, file: str) -> bytes:
+    """The file's bytes, reading at most one byte past the cap: a huge file costs nothing."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -212,6 +211,13 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {_size(MAX_FILE_BYTES)}; "
                                                       "a registry file is far smaller")])
+    return raw
+
+
+def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
+    """Parse one file; every problem in it is raised together as ConfigProblems."""
+    file = display or str(path)
+    raw = read_capped(path, file)
     return parse_yaml(_decode(file, raw), file)
 
 

@@ -14,7 +14,7 @@ import yaml
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from reconciler.config.problems import ConfigProblems, Problem
-from reconciler.config.yamlfile import MAX_FILE_BYTES, parse_yaml
+from reconciler.config.yamlfile import parse_yaml, read_capped
 from reconciler.errors import ReconcilerError
 from reconciler.fmt.layout import modeline_first, restyle, split_header, tidy
 from reconciler.fmt.order import reorder_keys
@@ -69,13 +69,7 @@ def format_text(text: str, file: str) -> str:
 def format_file(path: Path) -> FormatResult:
     """Read and format one file; writes nothing."""
     file = str(path)
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigProblems([Problem(file, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
+    raw = read_capped(path, file)
     original = _decode(raw, file)
     # Compare with the raw text, so a BOM or CRLF line ends count as "not formatted".
     return FormatResult(path, raw.decode("utf-8", errors="replace"), format_text(original, file))

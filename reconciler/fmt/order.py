@@ -17,24 +17,14 @@ from dataclasses import dataclass
 
 import yaml
 
+from reconciler.config.model import FILE_FIELDS
+
 # The order the HSS API documents (AddRegistry request body; target = path and
 # query parameters). The schema lists properties in the same order, so editor
 # completion, `fmt` and the docs agree (tests/unit/test_fmt_order.py checks).
 ROOT_ORDER = ("version", "target", "registries")
 TARGET_ORDER = ("region", "project_id", "enterprise_project_id", "endpoint")
-REGISTRY_ORDER = (
-    "registry_name",
-    "registry_type",
-    "api_version",
-    "protocol",
-    "registry_addr",
-    "registry_username",
-    "registry_password",
-    "password_version",
-    "namespace",
-    "connect_cluster_id",
-    "get_scan_image_channel",
-)
+REGISTRY_ORDER = FILE_FIELDS
 MERGE_KEY = "<<"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -24,8 +24,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.config.model import API_FIELDS
+from reconciler.config.model import FILE_FIELDS
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.render.text import HEADLINE, SYMBOL
 from reconciler.secrets import MASK
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -34,25 +35,9 @@ REPLACE_ON = ("registry_type",)
 _INLINE_MAX = 300  # characters of foreign text in one line outside the details
 _VALUE_MAX = 512  # characters of one value inside the details
 _LIST_MAX = 10  # items of one list outside the details
-_USERNAME_AT = API_FIELDS.index("registry_username") + 1
-ORDER = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version", *API_FIELDS[_USERNAME_AT:])
+ORDER = FILE_FIELDS
 WIDTH = max(len(f) for f in ORDER)
-MARK = {
-    Action.CREATE: "+",
-    Action.UPDATE: "~",
-    Action.REPLACE: "-/+",
-    Action.DELETE: "-",
-    Action.ADOPT: "<=",
-    Action.FORGET: "~",
-}
-HEADLINE = {
-    Action.CREATE: "will be created",
-    Action.UPDATE: "will be updated in-place",
-    Action.REPLACE: "must be replaced",
-    Action.DELETE: "will be destroyed",
-    Action.ADOPT: "will be adopted (it already exists in HSS)",
-    Action.FORGET: "will be removed from the state only (left in HSS)",
-}
+MARK = {action: symbol for action, (symbol, _) in SYMBOL.items()}
 
 
 # --- escaping ----------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.config.model import API_FIELDS
+from reconciler.config.model import FILE_FIELDS
 from reconciler.plan.diff import REPLACE_ON
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.render.colors import Palette
@@ -27,8 +27,7 @@ HEADLINE = {
     Action.ADOPT: "will be adopted (it already exists in HSS)",
     Action.FORGET: "will be removed from the state only (left in HSS)",
 }
-_USERNAME_AT = API_FIELDS.index("registry_username") + 1
-ORDER = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version", *API_FIELDS[_USERNAME_AT:])
+ORDER = FILE_FIELDS
 WIDTH = max(len(f) for f in ORDER)
 
 
