@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 from pathlib import Path
 
 import jsonschema
 
-from tests.e2e.conftest import CLI, REPO, Hss
+from tests.e2e.conftest import REPO, Hss
+from tests.e2e.terminal import run_in_terminal
 from tests.e2e.workspaces import PASSWORD, TARGET, Api, cli, env_for, registry, write_workspace
 
 
@@ -70,28 +68,9 @@ def test_json_apply_document_and_saved_plan_markdown(hss: Hss, tmp_path: Path) -
     assert len(Api(hss).list()) == 1
 
 
-def _run_in_terminal(args: list[str], env: dict[str, str]) -> str:
-    """Run the CLI with stdout on a pseudo-terminal, as a person would."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([CLI, *args], stdout=follower, stderr=follower, stdin=subprocess.DEVNULL, env=env)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    proc.wait(timeout=60)
-    os.close(leader)
-    return b"".join(chunks).decode()
-
-
 def test_colour_only_on_a_terminal_and_never_with_no_color(hss: Hss, tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", [registry("alpha")])
     env = env_for(hss)
-    assert "\x1b[" in _run_in_terminal(["plan", str(ws)], env)
-    assert "\x1b[" not in _run_in_terminal(["plan", str(ws)], {**env, "NO_COLOR": "1"})
-    assert "\x1b[" not in _run_in_terminal(["plan", str(ws), "--no-color"], env)
+    assert "\x1b[" in run_in_terminal(["plan", str(ws)], env)[1]
+    assert "\x1b[" not in run_in_terminal(["plan", str(ws)], {**env, "NO_COLOR": "1"})[1]
+    assert "\x1b[" not in run_in_terminal(["plan", str(ws), "--no-color"], env)[1]
