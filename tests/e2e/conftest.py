@@ -18,6 +18,10 @@ from reconciler.emulator import EmulatorConfig, EmulatorServer
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart"
 CLI = str(Path(sys.executable).parent / "hss-reconciler")
+# CI runs `.venv/bin/python -m pytest` without activating the venv: the tools the
+# tests start by name (pre-commit, check-jsonschema, hss-reconciler in CI recipes)
+# must still be the venv's.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 CREDENTIAL_VARS = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
                    "CLOUD_SDK_AK", "CLOUD_SDK_SK", "HSS_AUTH_TOKEN", "HSS_ENDPOINT", "NO_COLOR")
 
