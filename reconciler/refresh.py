@@ -9,14 +9,18 @@ from reconciler.config.model import TargetKey
 from reconciler.hss.client import HssClient
 from reconciler.plan.diff import LiveRegistry
 
+MAX_PARALLEL_TARGETS = 64
+
 
 def refresh(
-    clients: Mapping[TargetKey, HssClient], parallelism: int = 10
+    clients: Mapping[TargetKey, HssClient],
 ) -> dict[TargetKey, list[LiveRegistry]]:
     if not clients:
         return {}
     keys = list(clients)
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(keys))),
+    # One walk per target, all at once: the cost is a round trip, not a round trip per
+    # target; the connection pool (sized for the targets) is the real bound.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(keys), MAX_PARALLEL_TARGETS)),
                             thread_name_prefix="refresh") as pool:
         pages = list(pool.map(lambda key: clients[key].list_registries(), keys))
     return dict(zip(keys, pages, strict=True))

@@ -37,6 +37,13 @@ STILL_RUNNING_EVERY = 10.0
 # listing showed the registry absent.
 MAX_ADD_SENDS = 8
 
+
+class _IdLater:
+    """`_create`'s answer when the add was accepted and its id is being learned off the worker."""
+
+
+ID_LATER = _IdLater()
+
 logger = logging.getLogger("reconciler.apply")
 
 
@@ -75,6 +82,8 @@ class _Run:
         self.report = report
         self.stop = stop
         self.lookups = {key: IdLookup(client) for key, client in clients.items()}
+        self.finishers = ThreadPoolExecutor(max_workers=10, thread_name_prefix="apply-id")
+        self.finishing: list[Future[None]] = []
         self.result = ApplyResult()
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Change, float, float]] = {}  # address -> change, started, last said
@@ -106,12 +115,42 @@ class _Run:
                 self.result.failed.append((change, str(exc)))
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
+        if isinstance(registry_id, _IdLater):
+            # The add is accepted and on disk; learning its id waits for a shared listing,
+            # which must not hold a worker slot that the next add could use.
+            future = self.finishers.submit(self._learn_id, change, started)
+            with self._lock:
+                self.finishing.append(future)
+            return
+        self._done(change, started, registry_id)
+
+    def _done(self, change: Change, started: float, registry_id: str | None) -> None:
         with self._lock:
             self._running.pop(change.address, None)
             self.result.done.append(change)
         self.report(ApplyEvent(change, Phase.DONE, time.monotonic() - started, registry_id))
 
-    def _perform(self, change: Change) -> str | None:
+    def _learn_id(self, change: Change, started: float) -> None:
+        """The id of a registry this run added; one listing per target serves many adds."""
+        registry = self.desired.registries[change.address]
+        registry_id: str | None = None
+        try:
+            registry_id = self.lookups[registry.target].id_for(registry.name)
+        except ReconcilerError as exc:
+            logger.warning("%s: created, but its id could not be learned (%s); the next plan "
+                           "adopts it", change.address, exc)
+        if registry_id is not None:
+            try:
+                self._record(registry, registry_id, registry.password_version)
+            except ReconcilerError as exc:
+                with self._lock:
+                    self._running.pop(change.address, None)
+                    self.result.failed.append((change, str(exc)))
+                self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
+                return
+        self._done(change, started, registry_id)
+
+    def _perform(self, change: Change) -> str | _IdLater | None:
         client = self.clients[change.target]
         if change.action is Action.FORGET:
             self.checkpointer.commit(lambda s: s.remove(change.address))
@@ -134,7 +173,7 @@ class _Run:
             self._record(registry, registry_id, registry.password_version)
         return registry_id
 
-    def _create(self, client: HssClient, registry: DesiredRegistry) -> str | None:
+    def _create(self, client: HssClient, registry: DesiredRegistry) -> str | _IdLater:
         """AddRegistry, never sent again before a listing shows the registry absent.
 
         An add whose answer was lost may have created the registry; a blind
@@ -172,10 +211,7 @@ class _Run:
             break
         # Accepted: on disk before anything else, even if the id is not known yet.
         self._record(registry, None, registry.password_version)
-        registry_id = self.lookups[registry.target].id_for(registry.name)
-        if registry_id is not None:
-            self._record(registry, registry_id, registry.password_version)
-        return registry_id
+        return ID_LATER
 
     def _find_after_refusal(self, client: HssClient, registry: DesiredRegistry,
                             refusal: ApiError) -> str | None:
@@ -227,5 +263,10 @@ def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
                 run.still_running(still_running_every)
             for future in futures:
                 future.result()
+    with run.finishers:
+        while wait(run.finishing, timeout=min(1.0, still_running_every)).not_done:
+            run.still_running(still_running_every)
+        for future in run.finishing:
+            future.result()
     run.result.stopped = run.stop.is_set()
     return run.result

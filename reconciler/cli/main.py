@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import importlib
 import logging
 import signal
@@ -284,4 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
-    return _dispatch(args)
+    code = _dispatch(args)
+    # Everything is printed and saved: spare the collector a walk over every object
+    # at interpreter exit (tens of milliseconds per command).
+    gc.freeze()
+    return code

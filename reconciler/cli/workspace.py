@@ -85,11 +85,14 @@ def hss_clients(targets: list[TargetConfig], *, ca_bundle: str | None, insecure:
     from reconciler.hss.credentials import credentials_from_env
     from reconciler.hss.transport import make_http_client
 
-    verify: bool | str = False if insecure else (ca_bundle or True)
+    # No TLS context (and no reading of the system CA store) when nothing speaks https.
+    plain_http = all(t.endpoint.startswith("http://") for t in targets)
+    verify: bool | str = False if insecure or plain_http else (ca_bundle or True)
     if insecure:
         logging.getLogger("reconciler").warning(
             "--insecure: TLS certificates are not verified; anyone on the path can read the "
             "credentials and registry passwords this run sends. Never use it in production.")
     credentials = credentials_from_env(os.environ)
-    with make_http_client(credentials, verify=verify, max_connections=max(parallelism, 10) + 2) as http:
+    connections = max(parallelism, min(len(targets), 64), 10) + 2
+    with make_http_client(credentials, verify=verify, max_connections=connections) as http:
         yield clients_for(targets, http)

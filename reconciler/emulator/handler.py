@@ -36,6 +36,7 @@ class HttpServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that carries the emulator state for its handlers."""
 
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets clients under load
 
     def __init__(self, address: tuple[str, int], app: EmulatorApp) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

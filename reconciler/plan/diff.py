@@ -16,8 +16,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.config.model import API_FIELDS, Desired, DesiredRegistry, TargetKey
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
 from reconciler.state.model import State, StateEntry
@@ -52,7 +50,12 @@ def comparable(attributes: Mapping[str, Any]) -> dict[str, Any]:
 
 def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
     """Field names whose values differ, in API order (deepdiff does the comparing)."""
-    diff = DeepDiff(comparable(before), comparable(after), view="tree")
+    left, right = comparable(before), comparable(after)
+    if left == right:  # the common case in a large no-op plan: skip deepdiff and its import
+        return ()
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(left, right, view="tree")
     names = {level.path(output_format="list")[0] for group in diff.values() for level in group}
     return tuple(f for f in COMPARED_FIELDS if f in names)
 

@@ -59,9 +59,9 @@ class Checkpointer:
     def _write_locked(self) -> None:
         # Serialise under the lock, write without it: changes made meanwhile
         # queue up and the next writer covers all of them at once.
-        self._writing = True
         upto = self._changes
-        payload = self._store.snapshot(self.state)
+        payload = self._store.snapshot(self.state)  # may raise: then nobody is left waiting on a writer
+        self._writing = True
         failure: BaseException | None = None
         self._cond.release()
         try:

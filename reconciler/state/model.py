@@ -18,7 +18,7 @@ from reconciler.errors import StateError
 STATE_FORMAT_VERSION = 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class StateEntry:
     target: TargetKey
     name: str
@@ -56,6 +56,7 @@ class State:
     lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = 0
     entries: dict[str, StateEntry] = field(default_factory=dict)  # by address
+    _texts: dict[str, tuple[StateEntry, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def put(self, entry: StateEntry) -> None:
         self.entries[entry.address] = entry
@@ -73,7 +74,27 @@ class State:
         }
 
     def serialize(self) -> bytes:
-        return (json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        """The file's bytes: `json.dumps(to_json(), indent=2)`, built without re-encoding every entry.
+
+        Apply checkpoints after every call; re-encoding a few hundred entries with
+        the pure-Python indenting encoder each time made checkpoints grow with the
+        state. Entries are frozen, so an entry's text never changes once made.
+        """
+        head = self.to_json()
+        head.pop("registries")
+        parts = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+                 for key, value in head.items()]
+        texts = [self._entry_text(self.entries[a]) for a in sorted(self.entries)]
+        registries = '  "registries": ' + ("[\n" + ",\n".join(texts) + "\n  ]" if texts else "[]")
+        return ("{\n" + ",\n".join([*parts, registries]) + "\n}\n").encode("utf-8")
+
+    def _entry_text(self, entry: StateEntry) -> str:
+        cached = self._texts.get(entry.address)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        self._texts[entry.address] = (entry, "    " + text)
+        return "    " + text
 
 
 def parse_state(raw: bytes, source: str) -> State:

@@ -18,17 +18,16 @@ from reconciler.state.store import StateStore, atomic_write, backup_path
 TARGET = TargetKey("ap-southeast-1", "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c", "0")
 
 
-def entry(name: str, registry_id: str | None = "id-1", **attributes: str) -> StateEntry:
+def entry(name: str, registry_id: str | None = "id-1", password_version: int | None = None,
+          **attributes: str) -> StateEntry:
     attrs = {"registry_type": "Harbor", "protocol": "https", **attributes}
-    return StateEntry(TARGET, name, registry_id, attrs, password_version=None)
+    return StateEntry(TARGET, name, registry_id, attrs, password_version=password_version)
 
 
 def sample_state() -> State:
     state = State()
     state.put(entry("harbor-prod", "id-1", registry_addr="harbor.example.com"))
-    state.put(entry("jfrog-build", None, namespace="security-tools"))
-    jfrog = state.entries[f"{TARGET}/jfrog-build"]
-    jfrog.password_version = 3
+    state.put(entry("jfrog-build", None, 3, namespace="security-tools"))
     return state
 
 
@@ -200,3 +199,16 @@ def test_entries_hold_no_secret_field() -> None:
     assert "password\"" not in text.replace("password_version", "")
     assert all(set(r) == {"address", "target", "registry_name", "id", "attributes", "password_version"}
                for r in data["registries"])
+
+
+def test_serialize_is_exactly_indented_json_as_entries_change() -> None:
+    """The cached per-entry encoding must never drift from a full re-encode."""
+    state = sample_state()
+    for step in range(3):
+        expected = (json.dumps(state.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
+        assert state.serialize() == expected
+        state.put(entry(f"added-{step}"))
+        state.remove(sorted(state.entries)[0])
+        state.serial += 1
+    empty = State()
+    assert empty.serialize() == (json.dumps(empty.to_json(), indent=2) + "\n").encode()

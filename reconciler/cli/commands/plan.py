@@ -23,7 +23,7 @@ def compute_plan(workspace: Workspace, args: argparse.Namespace) -> Plan:
 
     with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
                      parallelism=args.parallelism) as clients:
-        live = refresh(clients, args.parallelism)
+        live = refresh(clients)
     return make_plan(workspace.desired, workspace.state, live, options)
 
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
         with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
                          parallelism=args.parallelism) as clients:
-            pages = refresh(clients, args.parallelism)
+            pages = refresh(clients)
         live = {str(item.get("id")): item for items in pages.values() for item in items}
     view = managed_view(workspace.state, live)
     if args.format == "json":
