@@ -36,6 +36,10 @@ STILL_RUNNING_EVERY = 10.0
 # How many times one create may send AddRegistry, each resend only after a
 # listing showed the registry absent.
 MAX_ADD_SENDS = 8
+# Threads that wait for a shared listing to learn new ids. Waiting costs no
+# network (one listing per target serves them all), so many can wait at once:
+# with few, ids are learned ten per listing and the run ends in a long tail.
+ID_WAITERS = 100
 
 
 class _IdLater:
@@ -82,7 +86,7 @@ class _Run:
         self.report = report
         self.stop = stop
         self.lookups = {key: IdLookup(client) for key, client in clients.items()}
-        self.finishers = ThreadPoolExecutor(max_workers=10, thread_name_prefix="apply-id")
+        self.finishers = ThreadPoolExecutor(max_workers=ID_WAITERS, thread_name_prefix="apply-id")
         self.finishing: list[Future[None]] = []
         self.result = ApplyResult()
         self._lock = threading.Lock()
