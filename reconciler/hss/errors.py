@@ -111,39 +111,36 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
     return cls(text, status=response.status_code, error_code=code, request_id=request_id)
 
 
+# In order: the first class an exception is an instance of names it.
+_TRANSPORT_KINDS: tuple[tuple[type[httpx.TransportError], str], ...] = (
+    (httpx.ConnectTimeout, "connection timed out"),
+    (httpx.ReadTimeout, "timed out waiting for the response"),
+    (httpx.WriteTimeout, "timed out sending the request"),
+    (httpx.PoolTimeout, "timed out waiting for a free connection"),
+    (httpx.ProxyError, "the proxy refused or failed the connection"),
+    (httpx.UnsupportedProtocol, "unsupported URL scheme (use https:// or http://)"),
+    (httpx.RemoteProtocolError, "the server closed the connection or answered with invalid HTTP"),
+    (httpx.ReadError, "connection lost while reading the response"),
+    (httpx.WriteError, "connection lost while sending the request"),
+)
+# A ConnectError is told apart by words in the OS error text.
+_CONNECT_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("refused",), "connection refused"),
+    (("certificate", "ssl", "tls"), "TLS handshake failed (is the certificate trusted?)"),
+    (("name or service", "nodename", "name resolution"), "host name not found"),
+    (("unreachable", "no route"), "network unreachable"),
+)
+
+
 def _transport_kind(exc: httpx.TransportError) -> str:
     # Classified from the exception type and the OS error text, which is
     # never echoed: some httpx messages include the full URL.
-    detail = str(exc).lower()
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "timed out waiting for the response"
-    if isinstance(exc, httpx.WriteTimeout):
-        return "timed out sending the request"
-    if isinstance(exc, httpx.PoolTimeout):
-        return "timed out waiting for a free connection"
-    if isinstance(exc, httpx.ProxyError):
-        return "the proxy refused or failed the connection"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return "unsupported URL scheme (use https:// or http://)"
     if isinstance(exc, httpx.ConnectError):
-        if "refused" in detail:
-            return "connection refused"
-        if "certificate" in detail or "ssl" in detail or "tls" in detail:
-            return "TLS handshake failed (is the certificate trusted?)"
-        if "name or service" in detail or "nodename" in detail or "name resolution" in detail:
-            return "host name not found"
-        if "unreachable" in detail or "no route" in detail:
-            return "network unreachable"
-        return "connection failed"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the server closed the connection or answered with invalid HTTP"
-    if isinstance(exc, httpx.ReadError):
-        return "connection lost while reading the response"
-    if isinstance(exc, httpx.WriteError):
-        return "connection lost while sending the request"
-    return f"transport error ({type(exc).__name__})"
+        detail = str(exc).lower()
+        return next((kind for words, kind in _CONNECT_KINDS if any(w in detail for w in words)),
+                    "connection failed")
+    return next((kind for cls, kind in _TRANSPORT_KINDS if isinstance(exc, cls)),
+                f"transport error ({type(exc).__name__})")
 
 
 def api_error_from_transport(operation: str, url: httpx.URL, exc: httpx.TransportError) -> ApiError:
