@@ -18,18 +18,20 @@ class Output:
         self.err_palette = Palette(color_wanted(self.stderr, no_color))
 
     def print(self, text: str = "") -> None:
-        self.stdout.write(REDACTOR.redact(text) + "\n")
-        self.stdout.flush()
+        self._emit(self.stdout, text)
 
     def error(self, text: str) -> None:
-        self.stderr.write(REDACTOR.redact(self.err_palette.paint("Error: ", "red") + text) + "\n")
-        self.stderr.flush()
+        self._emit(self.stderr, self.err_palette.paint("Error: ", "red") + text)
 
     def info(self, text: str = "") -> None:
         """Progress for people, on stderr, so stdout stays one clean document under --format json."""
-        self.stderr.write(REDACTOR.redact(text) + "\n")
-        self.stderr.flush()
+        self._emit(self.stderr, text)
 
     def warn(self, text: str) -> None:
-        self.stderr.write(REDACTOR.redact(self.err_palette.paint("Warning: ", "yellow") + text) + "\n")
-        self.stderr.flush()
+        self._emit(self.stderr, self.err_palette.paint("Warning: ", "yellow") + text)
+
+    @staticmethod
+    def _emit(stream: TextIO, text: str) -> None:
+        """The one place the CLI writes: every line passes the redactor, whatever the stream."""
+        stream.write(REDACTOR.redact(text) + "\n")
+        stream.flush()
