@@ -14,13 +14,14 @@ import contextlib
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
-from reconciler.apply.idlookup import IdLookup
+from reconciler.apply.idlookup import learn_ids
 from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import Desired, DesiredRegistry, TargetKey
 from reconciler.errors import ApiError, ReconcilerError
@@ -33,13 +34,12 @@ from reconciler.state.model import State, StateEntry
 
 DESTROYS = (Action.DELETE, Action.FORGET)
 STILL_RUNNING_EVERY = 10.0
+CREATES = (Action.CREATE, Action.REPLACE)
 # How many times one create may send AddRegistry, each resend only after a
 # listing showed the registry absent.
 MAX_ADD_SENDS = 8
-# Threads that wait for a shared listing to learn new ids. Waiting costs no
-# network (one listing per target serves them all), so many can wait at once:
-# with few, ids are learned ten per listing and the run ends in a long tail.
-ID_WAITERS = 100
+# Targets whose new ids are being learned at once (one listing each).
+MAX_ID_LISTINGS = 16
 
 
 class _IdLater:
@@ -78,15 +78,18 @@ class ApplyResult:
 class _Run:
     def __init__(self, desired: Desired, checkpointer: Checkpointer,
                  clients: Mapping[TargetKey, HssClient], secrets: Mapping[str, Secret],
-                 report: Reporter, stop: threading.Event) -> None:
+                 report: Reporter, stop: threading.Event, plan: Plan) -> None:
         self.desired = desired
         self.checkpointer = checkpointer
         self.clients = clients
         self.secrets = secrets
         self.report = report
         self.stop = stop
-        self.lookups = {key: IdLookup(client) for key, client in clients.items()}
-        self.finishers = ThreadPoolExecutor(max_workers=ID_WAITERS, thread_name_prefix="apply-id")
+        # Ids are learned per target once its last add has returned (see idlookup.py).
+        self._adds_left = Counter(c.target for c in plan.changes if c.action in CREATES)
+        self._id_pending: dict[TargetKey, list[tuple[Change, float]]] = {}
+        self.finishers = ThreadPoolExecutor(max_workers=max(1, min(MAX_ID_LISTINGS, len(self._adds_left))),
+                                            thread_name_prefix="apply-ids")
         self.finishing: list[Future[None]] = []
         self.result = ApplyResult()
         self._lock = threading.Lock()
@@ -104,6 +107,13 @@ class _Run:
             self.report(ApplyEvent(change, Phase.STILL_RUNNING, now - started))
 
     def execute(self, change: Change) -> None:
+        try:
+            self._execute(change)
+        finally:
+            if change.action in CREATES:
+                self._add_returned(change.target)
+
+    def _execute(self, change: Change) -> None:
         if self.stop.is_set():
             return
         started = time.monotonic()
@@ -120,13 +130,20 @@ class _Run:
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         if isinstance(registry_id, _IdLater):
-            # The add is accepted and on disk; learning its id waits for a shared listing,
-            # which must not hold a worker slot that the next add could use.
-            future = self.finishers.submit(self._learn_id, change, started)
+            # Accepted and on disk; its id comes from the target's listing after its last add.
             with self._lock:
-                self.finishing.append(future)
+                self._id_pending.setdefault(change.target, []).append((change, started))
             return
         self._done(change, started, registry_id)
+
+    def _add_returned(self, target: TargetKey) -> None:
+        """Count down the target's adds; after the last, learn its new ids off the workers."""
+        with self._lock:
+            self._adds_left[target] -= 1
+            if self._adds_left[target] or target not in self._id_pending:
+                return
+            pending = self._id_pending.pop(target)
+            self.finishing.append(self.finishers.submit(self._learn_ids, target, pending))
 
     def _done(self, change: Change, started: float, registry_id: str | None) -> None:
         with self._lock:
@@ -134,25 +151,36 @@ class _Run:
             self.result.done.append(change)
         self.report(ApplyEvent(change, Phase.DONE, time.monotonic() - started, registry_id))
 
-    def _learn_id(self, change: Change, started: float) -> None:
-        """The id of a registry this run added; one listing per target serves many adds."""
-        registry = self.desired.registries[change.address]
-        registry_id: str | None = None
+    def _learn_ids(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
+        """Ids of the registries this run added to `target`, all recorded in one checkpoint."""
+        registries = [self.desired.registries[change.address] for change, _ in pending]
+        ids: dict[str, str] = {}
         try:
-            registry_id = self.lookups[registry.target].id_for(registry.name)
+            ids = learn_ids(self.clients[target], [r.name for r in registries])
         except ReconcilerError as exc:
-            logger.warning("%s: created, but its id could not be learned (%s); the next plan "
-                           "adopts it", change.address, exc)
-        if registry_id is not None:
-            try:
-                self._record(registry, registry_id, registry.password_version)
-            except ReconcilerError as exc:
+            logger.warning("%s: %d registries created, but their ids could not be learned (%s); "
+                           "the next plan adopts them", target, len(pending), exc)
+        for registry in registries:
+            if registry.name not in ids:
+                logger.warning("%s: created, but HSS does not list it yet; the next plan adopts it",
+                               registry.address)
+        entries = [self._entry(r, ids[r.name], r.password_version) for r in registries if r.name in ids]
+        def put_all(state: State) -> None:
+            for entry in entries:
+                state.put(entry)
+
+        try:
+            if entries:
+                self.checkpointer.commit(put_all)
+        except ReconcilerError as exc:
+            for change, started in pending:
                 with self._lock:
                     self._running.pop(change.address, None)
                     self.result.failed.append((change, str(exc)))
                 self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
-                return
-        self._done(change, started, registry_id)
+            return
+        for (change, started), registry in zip(pending, registries, strict=True):
+            self._done(change, started, ids.get(registry.name))
 
     def _perform(self, change: Change) -> str | _IdLater | None:
         client = self.clients[change.target]
@@ -239,10 +267,15 @@ class _Run:
         found = client.find_registries(registry.name)
         return str(found[0]["id"]) if found else None
 
+    @staticmethod
+    def _entry(registry: DesiredRegistry, registry_id: str | None,
+               password_version: int | None) -> StateEntry:
+        return StateEntry(registry.target, registry.name, registry_id, dict(registry.attributes),
+                          password_version)
+
     def _record(self, registry: DesiredRegistry, registry_id: str | None,
                 password_version: int | None) -> None:
-        entry = StateEntry(registry.target, registry.name, registry_id, dict(registry.attributes),
-                           password_version)
+        entry = self._entry(registry, registry_id, password_version)
 
         def put(state: State) -> None:
             state.put(entry)
@@ -257,7 +290,7 @@ def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
     """Run every change of `plan`; failures are collected, not raised, so the rest still runs."""
     # Every secret is read before the first call: a missing one stops nothing halfway.
     secrets = resolve_passwords(desired.registries[c.address] for c in plan.changes if c.send_password)
-    run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event())
+    run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event(), plan)
     destroys = [c for c in plan.changes if c.action in DESTROYS]
     others = [c for c in plan.changes if c.action not in DESTROYS]
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:

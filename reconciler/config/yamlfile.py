@@ -47,12 +47,16 @@ class Mark:
 
 @dataclass
 class YamlDocument:
-    """Data as plain dicts/lists/scalars, with the mark of each value and key."""
+    """Data as plain dicts/lists/scalars, with the mark of each value and key.
+
+    Marks are kept as the parser made them (0-based) and turned into a `Mark`
+    only when asked for: a file has tens of thousands and few are ever read.
+    """
 
     file: str
     data: Any
-    value_marks: dict[Path_, Mark] = field(default_factory=dict)
-    key_marks: dict[Path_, Mark] = field(default_factory=dict)
+    value_marks: dict[Path_, yaml.Mark] = field(default_factory=dict)
+    key_marks: dict[Path_, yaml.Mark] = field(default_factory=dict)
 
     def mark_of(self, path: Path_, *, key: bool = False) -> Mark:
         """The nearest known mark: the value itself, else its closest parent."""
@@ -60,7 +64,7 @@ class YamlDocument:
         for end in range(len(path), -1, -1):
             mark = table.get(path[:end]) or self.value_marks.get(path[:end])
             if mark:
-                return mark
+                return Mark(mark.line + 1, mark.column + 1)
         return Mark(1, 1)
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
@@ -94,7 +98,7 @@ class _Builder:
         self.problems.append(Problem(self.doc.file, mark.line, mark.column, format_path(path), message))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.doc.value_marks.setdefault(path, _mark(node))
+        self.doc.value_marks.setdefault(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 self._fail(node, path, f"unsupported YAML tag {_tag_name(node.tag)}")
@@ -134,7 +138,7 @@ class _Builder:
             first_seen[key] = _mark(key_node)
             if key in skip:
                 continue
-            self.doc.key_marks[(*path, key)] = _mark(key_node)
+            self.doc.key_marks[(*path, key)] = key_node.start_mark
             result[key] = self.build(value_node, (*path, key))
         for merge in merges:
             sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
@@ -221,11 +225,18 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     return parse_yaml(_decode(file, raw), file)
 
 
-def _precheck(text: str, file: str) -> None:
-    """Depth and size on the event stream, before the composer (which recurses in C) sees it."""
+def _precheck(text: str, file: str) -> bool:
+    """Depth and size on the event stream, before the composer (which recurses in C) sees it.
+
+    Returns whether the text uses aliases: without one the node graph is a tree
+    no deeper and no bigger than checked here, so the shape walk is not needed.
+    """
     depth = 0
+    aliases = False
     for events, event in enumerate(yaml.parse(text, Loader=_Loader), start=1):
-        if isinstance(event, _OPEN_EVENTS):
+        if isinstance(event, yaml.AliasEvent):
+            aliases = True
+        elif isinstance(event, _OPEN_EVENTS):
             depth += 1
             if depth > MAX_DEPTH:
                 where = _mark(event)
@@ -237,6 +248,7 @@ def _precheck(text: str, file: str) -> None:
             where = _mark(event)
             raise ConfigProblems([Problem(file, where.line, where.column, "",
                                           f"holds more than {MAX_VALUES:,} values")])
+    return aliases
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
@@ -255,7 +267,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse YAML text; every problem in it is raised together as ConfigProblems."""
     doc = YamlDocument(file=file, data=None)
     try:
-        _precheck(text, file)
+        aliases = _precheck(text, file)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
@@ -263,7 +275,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == f"{_TAG}null" and not root.value):
         raise ConfigProblems([Problem(file, 1, 1, "", "file is empty")])
-    shape = _shape_problem(root)
+    shape = _shape_problem(root) if aliases else None
     if shape is not None:
         where = _mark(shape[0])
         raise ConfigProblems([Problem(file, where.line, where.column, "", shape[1])])

@@ -64,14 +64,16 @@ class State:
     def remove(self, address: str) -> None:
         self.entries.pop(address, None)
 
-    def to_json(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
         return {
             "version": STATE_FORMAT_VERSION,
             "serial": self.serial,
             "lineage": self.lineage,
             "tool_version": __version__,
-            "registries": [self.entries[a].to_json() for a in sorted(self.entries)],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._head(), "registries": [self.entries[a].to_json() for a in sorted(self.entries)]}
 
     def serialize(self) -> bytes:
         """The file's bytes: `json.dumps(to_json(), indent=2)`, built without re-encoding every entry.
@@ -80,10 +82,8 @@ class State:
         the pure-Python indenting encoder each time made checkpoints grow with the
         state. Entries are frozen, so an entry's text never changes once made.
         """
-        head = self.to_json()
-        head.pop("registries")
         parts = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
-                 for key, value in head.items()]
+                 for key, value in self._head().items()]
         texts = [self._entry_text(self.entries[a]) for a in sorted(self.entries)]
         registries = '  "registries": ' + ("[\n" + ",\n".join(texts) + "\n  ]" if texts else "[]")
         return ("{\n" + ",\n".join([*parts, registries]) + "\n}\n").encode("utf-8")

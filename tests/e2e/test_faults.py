@@ -15,8 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.e2e.conftest import Hss
 from tests.e2e.workspaces import PASSWORD, PROJECT, Api, cli, registry, state_of, write_workspace
 
@@ -39,8 +37,7 @@ def faults_off(hss: Hss) -> None:
 
 
 def stats(hss: Hss) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.get(f"{hss.server.url}/_emulator/stats").json()
-    return answer
+    return Api(hss).stats()
 
 
 def live(hss: Hss, project: str) -> list[dict[str, Any]]:

@@ -132,7 +132,8 @@ def test_first_signal_finishes_calls_in_flight_saves_and_exits(
     Api(hss).configure(latency_ms=150)
     proc = start_apply(hss, workspace)
     stdout, stderr = Lines(proc.stdout), Lines(proc.stderr)  # type: ignore[arg-type]
-    stdout.wait_for("Creation complete")  # calls are in flight now
+    # The eleventh add starts only once one of the first ten has returned: adds are done and in flight.
+    stdout.wait_for("reg-10: Creating...")
     proc.send_signal(sig)
     assert proc.wait(timeout=20) == code
     err = stderr.text()

@@ -87,6 +87,11 @@ class Api:
     def configure(self, **settings: Any) -> None:
         self._call("POST", f"{self.hss.server.url}/_emulator/config", json=settings)
 
+    def stats(self) -> dict[str, Any]:
+        """What the emulator has served since it started or was reset: requests by operation."""
+        answer: dict[str, Any] = self._call("GET", f"{self.hss.server.url}/_emulator/stats").json()
+        return answer
+
 
 def env_for(hss: Hss, **extra: str) -> dict[str, str]:
     return {**hss.env(), PASSWORD_ENV: PASSWORD, **extra}
