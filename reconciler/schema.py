@@ -3,6 +3,12 @@
 The schema files live in the top-level `schemas/` (they are documentation as
 much as code); the wheel carries them as `reconciler/schemas/` (see
 pyproject.toml), and a source checkout falls back to the top-level folder.
+
+A registry file is first checked by code generated from its schema
+(reconciler/generated, by tools/generate_validators.py): a valid workspace,
+the common case, never imports jsonschema, which alone costs more start-up
+time than the rest of the command. Only a file the generated code refuses is
+walked by jsonschema, whose errors the messages below are made from.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.config.problems import Problem
 from reconciler.config.yamlfile import YamlDocument
+from reconciler.generated import registries_validator
 from reconciler.secrets import REDACTOR
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 CONFIG_SCHEMA = "registries.schema.json"
 SECRET_FIELDS = frozenset({"registry_password"})
@@ -43,7 +51,24 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # only for a file with errors: see the module doc
+
     return Draft202012Validator(load_schema(name))
+
+
+def _generated_accepts(data: Any, schema_name: str) -> bool:
+    """True if the generated validator of this schema accepts the data; False if it refuses or there is none.
+
+    It agrees with jsonschema on what is valid (tests/unit/test_generated_validator.py),
+    so accepting here is the whole validation, not a shortcut around it.
+    """
+    if schema_name != CONFIG_SCHEMA:
+        return False
+    try:
+        registries_validator.validate_registry_file(data)
+    except registries_validator.JsonSchemaValueException:
+        return False
+    return True
 
 
 _TYPE_NAMES = {"object": "mapping", "array": "list"}
@@ -166,6 +191,8 @@ def _suggested_fields(errors: list[ValidationError]) -> dict[tuple[str | int, ..
 
 def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> list[Problem]:
     """Every schema violation in the document, each at the line of what is wrong."""
+    if _generated_accepts(doc.data, schema_name):
+        return []
     problems: list[Problem] = []
     reported: set[tuple[tuple[str | int, ...], str]] = set()  # (path, message) already said
     errors = _dedupe_pattern(list(_validator(schema_name).iter_errors(doc.data)))

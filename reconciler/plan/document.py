@@ -18,10 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.config.model import TargetKey
@@ -29,6 +26,9 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
 from reconciler.schema import load_schema
 from reconciler.secrets import Secret, SecretRef
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 FORMAT_VERSION = 1
 TOOL = "hss-reconciler"
@@ -52,6 +52,10 @@ def load_plan_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # Imported here: writing a plan (`plan --format json`, `plan -out`) never validates, and
+    # jsonschema's import alone would cost a noticeable part of a plan's start-up.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_plan_schema())
 
 
@@ -225,6 +229,8 @@ def _schema_message(error: Any) -> str:
 
 
 def _schema_problems(document: Any) -> list[str]:
+    from jsonschema.exceptions import best_match  # lazily, like _validator
+
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     messages = []
     for error in errors:

@@ -38,7 +38,7 @@ def test_plan_apply_plan_converges(hss: Hss, workspace: Path) -> None:
     assert apply.code == 0, apply.output
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in apply.stdout
 
-    live = {r["registry_name"]: r for r in _live(hss)}
+    live = {str(r["registry_name"]): r for r in _live(hss)}
     assert sorted(live) == ["harbor-prod", "jfrog-build"]
     state_file = workspace / "hss-reconciler.state.json"
     state = json.loads(state_file.read_text())
