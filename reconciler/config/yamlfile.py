@@ -25,8 +25,36 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 # Values after alias expansion: far above any real file, far below a billion laughs.
 MAX_VALUES = 100_000
+# The event pass that guards the composer costs a fifth of a parse, so it is
+# skipped for text that provably cannot nest deep enough to hurt the composer
+# (see _nesting_bound); the builder then enforces MAX_DEPTH and MAX_VALUES itself.
+SAFE_COMPOSE_DEPTH = 1_000
+FAST_PARSE_CHARS = 256 * 1024
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, remembering how each plain scalar resolved within one file.
+
+    Resolving a scalar's implicit type runs PyYAML's regexes in Python for every
+    key and value; a registry file repeats the same keys and enum values a
+    hundred times. The answer depends only on the text (no path resolvers are
+    registered), and each file gets a fresh loader, so nothing outlives a parse.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null")}
 _MAP_TAG, _SEQ_TAG = f"{_TAG}map", f"{_TAG}seq"
@@ -81,13 +109,23 @@ def _tag_name(tag: str) -> str:
     return tag.replace(_TAG, "!!")
 
 
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        self.node, self.message = node, message
+
+
 class _Builder:
-    """Plain data from a node graph already checked by `_shape_problem` (bounded, acyclic)."""
+    """Plain data from a node graph that is acyclic and bounded in expansion (`_shape_problem`).
+
+    Depth and size are checked again as it goes, so it is safe on a tree the
+    event pass never saw.
+    """
 
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
         self.reported: set[tuple[Mark, str]] = set()
+        self.values = 0
 
     def _fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         mark = _mark(node)
@@ -99,6 +137,11 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.doc.value_marks.setdefault(path, node.start_mark)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooBig(node, f"holds more than {MAX_VALUES:,} values")
+        if len(path) >= MAX_DEPTH and isinstance(node, yaml.CollectionNode):
+            raise _TooBig(node, f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 self._fail(node, path, f"unsupported YAML tag {_tag_name(node.tag)}")
@@ -121,7 +164,7 @@ class _Builder:
                  skip: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Explicit keys first, then `<<` sources (earlier ones win), so marks point at what is used."""
         result: dict[str, Any] = {}
-        first_seen: dict[str, Mark] = {}
+        first_seen: dict[str, yaml.Mark] = {}
         merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -133,9 +176,9 @@ class _Builder:
             key = str(key_node.value)
             if key in first_seen:
                 self._fail(key_node, (*path, key),
-                           f"duplicate key '{key}' (first at line {first_seen[key].line})")
+                           f"duplicate key '{key}' (first at line {first_seen[key].line + 1})")
                 continue
-            first_seen[key] = _mark(key_node)
+            first_seen[key] = key_node.start_mark
             if key in skip:
                 continue
             self.doc.key_marks[(*path, key)] = key_node.start_mark
@@ -225,6 +268,22 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     return parse_yaml(_decode(file, raw), file)
 
 
+def _nesting_bound(text: str) -> int:
+    """How deep `text` can nest at most, from its line widths and brackets alone.
+
+    A block collection inside another starts further right, except a sequence
+    that is a mapping's value (same column): at most two levels per column.
+    Each flow collection needs its own bracket, plus at most one implicit
+    single-pair mapping per '['. Splitting on \\n alone can only overstate widths.
+    """
+    widest = max(map(len, text.split("\n")))
+    return 2 * (widest + 1) + 2 * text.count("[") + text.count("{") + 1
+
+
+def _needs_precheck(text: str) -> bool:
+    return len(text) > FAST_PARSE_CHARS or _nesting_bound(text) > SAFE_COMPOSE_DEPTH
+
+
 def _precheck(text: str, file: str) -> bool:
     """Depth and size on the event stream, before the composer (which recurses in C) sees it.
 
@@ -267,7 +326,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse YAML text; every problem in it is raised together as ConfigProblems."""
     doc = YamlDocument(file=file, data=None)
     try:
-        aliases = _precheck(text, file)
+        aliases = _precheck(text, file) if _needs_precheck(text) else "*" in text
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
@@ -282,6 +341,9 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
+    except _TooBig as exc:
+        where = _mark(exc.node)
+        raise ConfigProblems([Problem(file, where.line, where.column, "", exc.message)]) from None
     except (yaml.constructor.ConstructorError, ValueError) as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML value: {exc}")]) from None
     if builder.problems:
