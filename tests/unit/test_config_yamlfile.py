@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from reconciler.config import yamlfile
 from reconciler.config.problems import ConfigProblems, Problem
@@ -206,64 +204,3 @@ def test_same_problem_twice_is_reported_once() -> None:
     found = problems_of("base: &b {k: 1, k: 2}\nx: {<<: *b}\ny: {<<: *b}\n")
     assert len({(p.line, p.column, p.message) for p in found}) == len(found)
     assert any("duplicate key 'k'" in p.message for p in found)
-
-
-# -- the fast path: no event pass for text that cannot nest deep enough to hurt -------------
-
-
-def _depth(value: object) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
-
-
-def _nested(rng: random.Random, depth: int) -> object:
-    if depth == 0:
-        return rng.choice(["x", 1, None, ""])
-    # One deep branch, and sometimes a shallow sibling: deep without growing exponentially.
-    siblings = [_nested(rng, rng.randint(0, 2))] if rng.random() < 0.3 else []
-    if rng.random() < 0.5:
-        return [_nested(rng, depth - 1), *siblings]
-    return {f"k{i}": value for i, value in enumerate([_nested(rng, depth - 1), *siblings])}
-
-
-@pytest.mark.parametrize("flow", [False, True, None])
-def test_nesting_bound_is_never_below_the_real_depth(flow: bool | None) -> None:
-    rng = random.Random(7)
-    for _ in range(200):
-        data = _nested(rng, rng.randint(1, 40))
-        text = yaml.safe_dump(data, default_flow_style=flow, width=rng.choice([20, 80, 10_000]))
-        assert yamlfile._nesting_bound(text) >= _depth(yaml.safe_load(text)), text
-
-
-@pytest.mark.parametrize("text", [
-    "- " * 200 + "x\n",                                        # compact nested sequences on one line
-    "".join(f"{'  ' * i}- k:\n" for i in range(120)),         # a mapping's sequence at its key's column
-    "x: " + "[" * 150 + "]" * 150 + "\n",                     # flow, under the composer's limit
-    "x:\n" + "  [\n" * 100 + "  1\n" + "  ]\n" * 100,             # flow across lines
-])
-def test_fast_path_reports_depth_exactly_as_the_event_pass(text: str,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = problems_of(text)
-    assert not yamlfile._needs_precheck(text), "this text is meant for the fast path"
-    monkeypatch.setattr(yamlfile, "SAFE_COMPOSE_DEPTH", 0)  # force the event pass
-    assert problems_of(text) == fast
-    assert f"nested more than {yamlfile.MAX_DEPTH} levels deep" in fast[0].message
-
-
-def test_fast_path_counts_values_too() -> None:
-    line = "1," * 50 + "\n"
-    text = "x: [\n" + line * (yamlfile.MAX_VALUES // 50 + 1) + "]\n"
-    assert not yamlfile._needs_precheck(text)
-    assert f"holds more than {yamlfile.MAX_VALUES:,} values" in only_problem(text).message
-
-
-def test_fast_path_and_event_pass_give_the_same_document(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = Path(__file__).parents[2].joinpath("examples/quickstart/registries.yaml").read_text()
-    fast = parse_yaml(text, "f.yaml")
-    monkeypatch.setattr(yamlfile, "SAFE_COMPOSE_DEPTH", 0)
-    slow = parse_yaml(text, "f.yaml")
-    assert fast.data == slow.data
-    assert {p: fast.mark_of(p) for p in fast.value_marks} == {p: slow.mark_of(p) for p in slow.value_marks}
