@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,11 @@ class _Merger:
         self.desired.registries[registry.address] = registry
 
     def finish(self) -> Desired:
+        counts = Counter(registry.target for registry in self.desired.registries.values())
         for key, target in self.desired.targets.items():
             named = self.named_endpoints.get(key)
             target.endpoint = self.endpoint_override or (named[0] if named else target.endpoint)
-            count = len(self.desired.in_target(key))
+            count = counts[key]
             if count > MAX_REGISTRIES_PER_TARGET:
                 self.desired.warnings.append(
                     f"target {key} declares {count} registries; HSS documents at most "
