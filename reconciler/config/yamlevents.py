@@ -25,6 +25,7 @@ from reconciler.config.yamldoc import (
     MERGE_TAG,
     SCALAR_TAGS,
     SEQ_TAG,
+    STR_TAG,
     TOO_DEEP,
     TOO_MANY,
     Loader,
@@ -145,7 +146,9 @@ class _EventBuilder:
         parent = self.top
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            # Only a plain scalar's type comes from its text; quoted and block ones are strings.
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit) \
+                if event.implicit[0] else STR_TAG
         if parent is not None and parent.expects_key():
             self.key(parent, event, tag)
             return

@@ -152,15 +152,14 @@ class _Planner:
         rotate = (registry.password_version is not None
                   and registry.password_version != known_password_version
                   and action is Action.UPDATE)
-        before_view = dict(comparable(before))
         if any(f in REPLACE_ON for f in fields):
             self._add(Change(Action.REPLACE, registry.target, registry.name, registry_id,
-                             before_view, _after(registry), fields, send_password=True,
+                             comparable(before), _after(registry), fields, send_password=True,
                              password_version=registry.password_version,
                              reason="registry_type cannot be changed in place"))
         elif fields or rotate or action is Action.ADOPT:
             changed = (*fields, "registry_password") if rotate else fields
-            self._add(Change(action, registry.target, registry.name, registry_id, before_view,
+            self._add(Change(action, registry.target, registry.name, registry_id, comparable(before),
                              _after(registry), changed, send_password=bool(fields) or rotate,
                              password_version=registry.password_version,
                              before_password_version=known_password_version))
