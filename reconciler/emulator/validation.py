@@ -35,10 +35,35 @@ def definition(name: str) -> dict[str, Any]:
     return found
 
 
+_DEFS_REF = "#/$defs/"
+
+
+def _inlined(node: Any, defs: Mapping[str, Any], within: tuple[str, ...] = ()) -> Any:
+    """`node` with every local `$ref` replaced by the definition it names.
+
+    jsonschema resolves a `$ref` on every validation (a registry lookup and a
+    pointer walk each time), which was two thirds of the emulator's CPU per
+    request; the wire schema is not recursive, so the references can go once.
+    Every `$ref` in it stands alone (siblings are annotations only), so a
+    replacement means the same thing.
+    """
+    if isinstance(node, list):
+        return [_inlined(item, defs, within) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_DEFS_REF):
+        name = ref[len(_DEFS_REF):]
+        if name in within:
+            raise ValueError(f"recursive $ref to {name}: cannot inline")
+        return _inlined(defs[name], defs, (*within, name))
+    return {key: _inlined(value, defs, within) for key, value in node.items()}
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
     root = load_schema()
-    schema = {"$schema": root["$schema"], "$defs": root["$defs"], "$ref": f"#/$defs/{name}"}
+    schema = {"$schema": root["$schema"], **_inlined(root["$defs"][name], root["$defs"], (name,))}
     return Draft202012Validator(schema)
 
 
