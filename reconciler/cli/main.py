@@ -278,7 +278,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_BUG
 
 
+# A command allocates hundreds of thousands of long-lived objects (modules, parsed
+# files, the state) and makes few reference cycles; at the default threshold of
+# 700 the collector walks the growing heap again and again for garbage it rarely
+# finds (5-10% of a large plan). mypy makes the same trade: gc.set_threshold(200 * 1000, 30, 30).
+GC_THRESHOLDS = (200_000, 30, 30)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
