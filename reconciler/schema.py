@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,10 @@ REFERENCE_FORMS = "a reference is {env: VARIABLE} or {file: PATH}"
 
 
 def schema_text(name: str) -> str:
+    # Imported here: only messages for an invalid file and the `schema` command read the
+    # text, and importlib.resources brings tempfile and shutil with it.
+    from importlib import resources
+
     packaged = resources.files("reconciler") / "schemas" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")

@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from reconciler.config.model import Desired, TargetConfig, TargetKey
 from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_workspace, workspace_dir
 from reconciler.hss.client import HssClient
-from reconciler.state.lock import StateLock, acquire
 from reconciler.state.model import State
 from reconciler.state.store import DEFAULT_STATE_NAME, StateStore, remove_stale_temporaries
+
+if TYPE_CHECKING:
+    from reconciler.state.lock import StateLock
 
 
 @dataclass
@@ -66,7 +69,11 @@ def open_workspace(paths: list[str], state_path: str | None, *, lock_timeout: fl
     desired = load_workspace(files, os.environ)
     path = Path(state_path) if state_path else workspace_dir(files) / DEFAULT_STATE_NAME
     store = StateStore(path)
-    lock = acquire(path, operation, lock_timeout) if lock_timeout is not None else None
+    lock = None
+    if lock_timeout is not None:  # read-only commands never load the lock's machinery
+        from reconciler.state.lock import acquire
+
+        lock = acquire(path, operation, lock_timeout)
     try:
         if lock is not None:
             remove_stale_temporaries(path)
