@@ -1,6 +1,6 @@
 """The benchmark harness for issue 5: one command, one table of medians.
 
-    .venv/bin/python -m tests.bench [--quick] [--runs N] [--latency-ms 50] [--json FILE]
+    .venv/bin/python -m tests.bench [--quick] [--runs N] [--latency-ms 50] [--json FILE] [--dev-venv]
 
 Every measurement is a whole process (interpreter start included), timed from
 spawn to exit; peak RSS is that process's own (os.wait4). Each run measures
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.emulator import CLI, EmulatorProcess, wait_idle
+from tests.bench.install import compile_development_copy, install_from_checkout
 from tests.bench.measure import Sample, median, run_process
 from tests.bench.probe import probe
 from tests.bench.workload import PASSWORD, PASSWORD_ENV, Workload
@@ -88,7 +89,9 @@ def _check(sample: Sample, what: str, expect: str | None = None, codes: Sequence
 
 
 class Bench:
-    def __init__(self, sizes: Sizes, latency_ms: float, root: Path, log: Callable[[str], None]) -> None:
+    def __init__(self, sizes: Sizes, latency_ms: float, root: Path, log: Callable[[str], None],
+                 cli: str = CLI) -> None:
+        self.cli = cli  # the hss-reconciler being measured (the emulators always run from this venv)
         self.sizes = sizes
         self.latency = latency_ms / 1000.0
         self.root = root
@@ -159,14 +162,14 @@ class Bench:
     # -- one measurement each -------------------------------------------------------------
 
     def plan(self, workload: Workload) -> Sample:
-        return run_process([CLI, "plan", self.workspace(workload), "--detailed-exitcode",
+        return run_process([self.cli, "plan", self.workspace(workload), "--detailed-exitcode",
                             "--state", str(self.state_path(workload))],
                            self.reconciler_env(self.plan_emulator))
 
     def apply(self, workload: Workload, run: int) -> Sample:
         emulator = self.apply_emulator
         emulator.reset()
-        sample = run_process([CLI, "apply", self.workspace(workload), "--auto-approve",
+        sample = run_process([self.cli, "apply", self.workspace(workload), "--auto-approve",
                               "--state", str(self.state_path(workload, run))],
                              self.reconciler_env(emulator))
         _check(sample, f"apply {workload.count}", f"{workload.count} added")
@@ -199,7 +202,8 @@ class Bench:
         put = r.samples
         env = self._base_env()
         put["python"].append(_check(run_process([PYTHON, "-c", "pass"], env), "python -c pass"))
-        put["version"].append(_check(run_process([CLI, "--version"], env), "--version", "hss-reconciler"))
+        put["version"].append(_check(run_process([self.cli, "--version"], env), "--version",
+                                     "hss-reconciler"))
         put["C.plan"].append(_check(self.plan(self.noop), "no-op plan", "No changes"))
 
         main = self.applies[self.sizes.apply_main]
@@ -356,19 +360,6 @@ def _revision() -> str:
     return head + (" + uncommitted changes in reconciler/" if dirty else "")
 
 
-def _compile_bytecode() -> None:
-    """Byte-compile the package, as pip does when it installs a wheel.
-
-    An editable install leaves compiling to the first import, and an environment
-    with PYTHONDONTWRITEBYTECODE set (some CI images) never keeps the result:
-    every command would then pay for compiling each module it imports, a cost no
-    installed copy has.
-    """
-    import compileall
-
-    compileall.compile_dir(str(REPO / "reconciler"), quiet=1)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run: a sanity check")
@@ -376,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency (default 50)")
     parser.add_argument("--json", metavar="FILE", help="also write every sample here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspaces and logs")
+    parser.add_argument("--dev-venv", action="store_true",
+                        help="measure this venv's editable install instead of a fresh install of the "
+                             "checkout (see tests/bench/install.py)")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 5)
     sizes = QUICK if args.quick else FULL
@@ -383,11 +377,22 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    _compile_bytecode()
     root = Path(tempfile.mkdtemp(prefix="hss-bench-"))
     started = datetime.datetime.now(datetime.UTC)
     log(f"hss-reconciler benchmark: {runs} run(s), latency {args.latency_ms:g} ms, work dir {root}")
-    bench = Bench(sizes, args.latency_ms, root, log)
+    if args.dev_venv:
+        compile_development_copy()
+        cli, installed = CLI, "this venv's editable install (byte-compiled)"
+    else:
+        log("installing the checkout into a venv of its own ...")
+        try:
+            cli = install_from_checkout(root / "venv")
+        except (RuntimeError, subprocess.CalledProcessError) as error:
+            log(f"benchmark failed: {error}")
+            shutil.rmtree(root, ignore_errors=True)
+            return 1
+        installed = "a fresh install of the checkout (pip install .) in a venv of its own"
+    bench = Bench(sizes, args.latency_ms, root, log, cli)
     try:
         log("seeding the plan emulator ...")
         bench.seed()
@@ -408,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {_machine()}")
     print(f"medians of {runs} run(s); emulator latency {args.latency_ms:g} ms per request, separate process; "
           f"whole-process wall times (interpreter start included); parallelism {PARALLELISM} (the default)")
+    print(f"hss-reconciler measured: {installed}")
     print()
     print(render(table(bench)))
     rate = bench.results.value(f"E.probe{PARALLELISM}")
