@@ -71,7 +71,7 @@ class Mark:
     column: int
 
 
-def mark_of(where: yaml.Node | yaml.Event) -> Mark:
+def position_of(where: yaml.Node | yaml.Event) -> Mark:
     """1-based line and column of a node or an event."""
     start = where.start_mark
     return Mark(start.line + 1, start.column + 1) if start is not None else Mark(1, 1)
@@ -105,7 +105,7 @@ class YamlDocument:
 
 
 def problem_at(file: str, where: yaml.Node | yaml.Event, path: Path_, message: str) -> Problem:
-    mark = mark_of(where)
+    mark = position_of(where)
     return Problem(file, mark.line, mark.column, format_path(path), message)
 
 

@@ -31,7 +31,7 @@ from reconciler.config.yamldoc import (
     YamlDocument,
     duplicate_key,
     is_empty,
-    mark_of,
+    position_of,
     problem_at,
     scalar_problem,
     scalar_value,
@@ -51,7 +51,7 @@ class _Builder:
         self.reported: set[tuple[Mark, str]] = set()
 
     def _fail(self, node: yaml.Node, path: Path_, message: str) -> None:
-        mark = mark_of(node)
+        mark = position_of(node)
         # A node reached again through an alias is reported once, where it is written.
         if (mark, message) in self.reported:
             return
