@@ -165,13 +165,9 @@ class _Run:
                 logger.warning("%s: created, but HSS does not list it yet; the next plan adopts it",
                                registry.address)
         entries = [self._entry(r, ids[r.name], r.password_version) for r in registries if r.name in ids]
-        def put_all(state: State) -> None:
-            for entry in entries:
-                state.put(entry)
-
         try:
             if entries:
-                self.checkpointer.commit(put_all)
+                self._commit(entries)
         except ReconcilerError as exc:
             for change, started in pending:
                 with self._lock:
@@ -275,12 +271,15 @@ class _Run:
 
     def _record(self, registry: DesiredRegistry, registry_id: str | None,
                 password_version: int | None) -> None:
-        entry = self._entry(registry, registry_id, password_version)
+        self._commit([self._entry(registry, registry_id, password_version)])
 
-        def put(state: State) -> None:
-            state.put(entry)
+    def _commit(self, entries: list[StateEntry]) -> None:
+        """Put `entries` in the state; returns once a save that holds them is on disk."""
+        def put_all(state: State) -> None:
+            for entry in entries:
+                state.put(entry)
 
-        self.checkpointer.commit(put)
+        self.checkpointer.commit(put_all)
 
 
 def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,

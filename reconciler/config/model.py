@@ -105,6 +105,3 @@ class Desired:
     registries: dict[str, DesiredRegistry] = field(default_factory=dict)  # by address
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    def in_target(self, key: TargetKey) -> list[DesiredRegistry]:
-        return [r for r in self.registries.values() if r.target == key]

@@ -220,7 +220,7 @@ def parse_events(text: str, doc: YamlDocument) -> None:
         builder.run()
     finally:
         loader.dispose()
-    if is_empty(builder.root_tag, builder.root_text if builder.root_tag is not None else None):
+    if is_empty(builder.root_tag, builder.root_text):
         raise ConfigProblems([Problem(doc.file, 1, 1, "", "file is empty")])
     if builder.problems:
         raise ConfigProblems(builder.problems)

@@ -61,7 +61,7 @@ def test_same_target_in_two_files_merges(tmp_path: Path) -> None:
     key = TargetKey("ap-southeast-1", PROJECT, "0")
     assert list(desired.targets) == [key]
     assert desired.targets[key].files == [str(a), str(b)]
-    assert sorted(r.name for r in desired.in_target(key)) == ["harbor-a", "harbor-b"]
+    assert sorted(r.name for r in desired.registries.values() if r.target == key) == ["harbor-a", "harbor-b"]
     assert desired.files == [a, b]
     registry = desired.registries[f"{key}/harbor-b"]
     assert registry.location.file == str(b)
