@@ -166,8 +166,8 @@ class _Run:
                                registry.address)
         entries = [self._entry(r, ids[r.name], r.password_version) for r in registries if r.name in ids]
         try:
-            if entries:
-                self._commit(entries)
+            # Even with no id learned: this save also covers the adds' own records.
+            self._commit(entries)
         except ReconcilerError as exc:
             for change, started in pending:
                 with self._lock:
@@ -237,8 +237,10 @@ class _Run:
                     client.update_registry(registry_id, update_body(registry, password))
                 return self._adopt_found(registry, registry_id)
             break
-        # Accepted: on disk before anything else, even if the id is not known yet.
-        self._record(registry, None, registry.password_version)
+        # Accepted: recorded before anything else, even though the id is not known yet. The
+        # worker does not wait for that write; the checkpoint with the learned id does.
+        entry = self._entry(registry, None, registry.password_version)
+        self.checkpointer.commit_soon(lambda state: state.put(entry))
         return ID_LATER
 
     def _find_after_refusal(self, client: HssClient, registry: DesiredRegistry,
@@ -292,17 +294,20 @@ def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
     run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event(), plan)
     destroys = [c for c in plan.changes if c.action in DESTROYS]
     others = [c for c in plan.changes if c.action not in DESTROYS]
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        for batch in (destroys, others):
-            futures: list[Future[None]] = [pool.submit(run.execute, c) for c in batch]
-            while wait(futures, timeout=min(1.0, still_running_every)).not_done:
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+            for batch in (destroys, others):
+                futures: list[Future[None]] = [pool.submit(run.execute, c) for c in batch]
+                while wait(futures, timeout=min(1.0, still_running_every)).not_done:
+                    run.still_running(still_running_every)
+                for future in futures:
+                    future.result()
+        with run.finishers:
+            while wait(run.finishing, timeout=min(1.0, still_running_every)).not_done:
                 run.still_running(still_running_every)
-            for future in futures:
+            for future in run.finishing:
                 future.result()
-    with run.finishers:
-        while wait(run.finishing, timeout=min(1.0, still_running_every)).not_done:
-            run.still_running(still_running_every)
-        for future in run.finishing:
-            future.result()
+    finally:
+        checkpointer.close()  # whatever HSS accepted is on disk before this returns
     run.result.stopped = run.stop.is_set()
     return run.result

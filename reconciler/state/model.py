@@ -84,17 +84,19 @@ class State:
         """
         parts = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
                  for key, value in self._head().items()]
-        texts = [self._entry_text(self.entries[a]) for a in sorted(self.entries)]
+        texts = [self._entry_text(address, entry) for address, entry in sorted(self.entries.items())]
         registries = '  "registries": ' + ("[\n" + ",\n".join(texts) + "\n  ]" if texts else "[]")
         return ("{\n" + ",\n".join([*parts, registries]) + "\n}\n").encode("utf-8")
 
-    def _entry_text(self, entry: StateEntry) -> str:
-        cached = self._texts.get(entry.address)
+    def _entry_text(self, address: str, entry: StateEntry) -> str:
+        # Keyed by the address the entries dict already holds: building it again
+        # from the entry would format every address on every checkpoint.
+        cached = self._texts.get(address)
         if cached is not None and cached[0] is entry:
             return cached[1]
-        text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
-        self._texts[entry.address] = (entry, "    " + text)
-        return "    " + text
+        text = "    " + json.dumps(entry.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        self._texts[address] = (entry, text)
+        return text
 
 
 def parse_state(raw: bytes, source: str) -> State:
