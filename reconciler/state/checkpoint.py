@@ -16,7 +16,7 @@ registry HSS has and the state file does not), yet the calls already in flight
 still finish: their changes keep being written to the errored file the store
 falls back to, so that file always holds everything HSS accepted. With
 `commit_soon`, the calls in flight when a write fails may include ones started
-while that write was under way: at most one per worker.
+while that write was under way (a few milliseconds).
 """
 
 from __future__ import annotations

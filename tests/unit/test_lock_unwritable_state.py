@@ -223,7 +223,7 @@ def test_apply_starts_nothing_new_once_the_state_cannot_be_written(
                         stop=stop)
 
     # The add's record is written behind the worker, so the next add may have started
-    # before the write failed (at most one per worker); none starts after.
+    # before the write failed (here: the one in flight); none starts after.
     assert hss.added in (["reg-0"], ["reg-0", "reg-1"]), hss.added
     assert result.stopped and not result.done
     assert [c.name for c, _ in result.failed] == hss.added, "no accepted add may count as done"
