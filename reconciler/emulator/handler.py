@@ -50,6 +50,10 @@ class HttpServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.app.stats.connection()  # one per accepted connection, however many requests it carries
+        super().process_request(request, client_address)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer is normal under fault injection;
         # the default prints a traceback to stderr.

@@ -1,7 +1,8 @@
 """Counters a test reads back: calls per operation, faults, peak concurrency.
 
 Peak in-flight requests is how an end-to-end test proves the client really
-ran requests in parallel (or really held back to its limit).
+ran requests in parallel (or really held back to its limit); connections
+accepted, that it kept its connections open and reused them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Stats:
         self._statuses: Counter[int] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
+        self._connections = 0
 
     @contextmanager
     def in_flight(self, operation: str) -> Iterator[None]:
@@ -32,6 +34,10 @@ class Stats:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def connection(self) -> None:
+        with self._lock:
+            self._connections += 1
 
     def fault(self, kind: str) -> None:
         with self._lock:
@@ -50,6 +56,7 @@ class Stats:
                 "responses": {str(code): n for code, n in sorted(self._statuses.items())},
                 "in_flight": self._in_flight,
                 "max_in_flight": self._max_in_flight,
+                "connections": self._connections,
             }
 
     def reset(self) -> None:
@@ -58,3 +65,4 @@ class Stats:
             self._faults.clear()
             self._statuses.clear()
             self._max_in_flight = self._in_flight
+            self._connections = 0

@@ -56,3 +56,18 @@ def test_a_plan_with_nothing_to_change_lists_each_target_once(hss: Hss, tmp_path
 
     assert result.code == 0, result.output
     assert since(before, served(hss)) == {"ListRegistry": 1}
+
+
+def test_the_refresh_and_the_changes_share_their_connections(hss: Hss, tmp_path: Path) -> None:
+    workspace = write_workspace(tmp_path / "registries", [registry(f"reg-{i}") for i in range(3)])
+    counters = hss.server.app.stats  # read in-process: an HTTP call would add a connection
+    counters.reset()
+
+    result = cli(hss, "apply", str(workspace), "--auto-approve", "--parallelism", "1")
+
+    assert result.code == 0, result.output
+    stats = counters.snapshot()
+    assert stats["requests"] == {"ListRegistry": 2, "AddRegistry": 3}
+    # Refresh, adds and the listing for the ids all on the one connection the refresh opened
+    # (a client for the refresh and another for the changes would need two, with TLS twice).
+    assert stats["connections"] == 1

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from reconciler.apply.executor import ApplyResult, apply_plan
 from reconciler.cli.commands.plan import compute_plan
 from reconciler.cli.output import Output
 from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
+from reconciler.config.model import TargetKey
 from reconciler.errors import ReconcilerError
+from reconciler.hss.client import HssClient
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.saved import SavedPlan, config_digest, load_plan, looks_like_plan_file
 from reconciler.render.formats import render_plan_as
@@ -94,7 +97,26 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
 
 def _run(workspace: Workspace, saved: SavedPlan | None, args: argparse.Namespace, out: Output) -> int:
+    if saved is None and args.refresh:
+        # One set of clients for the refresh and the changes: the connections (and their TLS
+        # sessions) opened to read HSS carry the changes too.
+        with _clients(workspace, args) as clients:
+            return _make_changes(compute_plan(workspace, args, clients), workspace, saved, clients,
+                                 args, out)
+    # Nothing to read first: credentials are needed only if there is something to change.
     plan = _still_current(saved, workspace, args.paths[0]) if saved else compute_plan(workspace, args)
+    return _make_changes(plan, workspace, saved, None, args, out)
+
+
+def _clients(workspace: Workspace, args: argparse.Namespace
+             ) -> AbstractContextManager[dict[TargetKey, HssClient]]:
+    return hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
+                       parallelism=args.parallelism)
+
+
+def _make_changes(plan: Plan, workspace: Workspace, saved: SavedPlan | None,
+                  clients: Mapping[TargetKey, HssClient] | None, args: argparse.Namespace,
+                  out: Output) -> int:
     text = args.format == "text"
     say = out.print if text else out.info
     if text:
@@ -111,18 +133,24 @@ def _run(workspace: Workspace, saved: SavedPlan | None, args: argparse.Namespace
         out.print("\nApply cancelled.")
         return 1
     say("")
+    if clients is None:
+        with _clients(workspace, args) as own_clients:
+            return _apply(plan, workspace, own_clients, args, out, say)
+    return _apply(plan, workspace, clients, args, out, say)
+
+
+def _apply(plan: Plan, workspace: Workspace, clients: Mapping[TargetKey, HssClient],
+           args: argparse.Namespace, out: Output, say: Callable[[str], None]) -> int:
     # One event stops new changes, whether a signal came or the state could not be written.
     stop = threading.Event()
     checkpointer = Checkpointer(workspace.store, workspace.state, stop=stop)
-    with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
-                     parallelism=args.parallelism) as clients:
-        from reconciler.cli.interrupts import StopOnSignal
+    from reconciler.cli.interrupts import StopOnSignal
 
-        with StopOnSignal(stop, before_exit=workspace.close) as signals:
-            result = apply_plan(plan, workspace.desired, checkpointer, clients, parallelism=args.parallelism,
-                                report=_reporter(say, out), stop=signals.stop)
-        signals.exit_if_interrupted(plan, result, workspace.store.path, out)
-        after = _after_apply(plan, result, workspace, clients, args, say)
+    with StopOnSignal(stop, before_exit=workspace.close) as signals:
+        result = apply_plan(plan, workspace.desired, checkpointer, clients, parallelism=args.parallelism,
+                            report=_reporter(say, out), stop=signals.stop)
+    signals.exit_if_interrupted(plan, result, workspace.store.path, out)
+    after = _after_apply(plan, result, workspace, clients, args, say)
     return _finish(plan, result, after, args, out, say)
 
 

@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.cli.output import Output
 from reconciler.cli.stepsummary import append_step_summary
 from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
+from reconciler.config.model import TargetKey
+from reconciler.hss.client import HssClient
 from reconciler.plan.diff import PlanOptions, make_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest, save_plan
 from reconciler.render.formats import render_plan_as
 
 
-def compute_plan(workspace: Workspace, args: argparse.Namespace) -> Plan:
-    """Refresh (unless told not to) and diff; shared by plan, apply and show."""
+def compute_plan(workspace: Workspace, args: argparse.Namespace,
+                 clients: Mapping[TargetKey, HssClient] | None = None) -> Plan:
+    """Refresh (unless told not to) and diff; shared by plan, apply and show.
+
+    Apply passes the clients it will make its changes with, so the connections
+    the refresh opened (TLS handshakes included) carry the changes too.
+    """
     options = PlanOptions(destroy=not args.no_destroy, only=tuple(args.target or ()))
     if not args.refresh:
         return make_plan(workspace.desired, workspace.state, None, options)
     from reconciler.refresh import refresh
 
+    if clients is not None:
+        return make_plan(workspace.desired, workspace.state, refresh(clients), options)
     with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
-                     parallelism=args.parallelism) as clients:
-        live = refresh(clients)
+                     parallelism=args.parallelism) as own_clients:
+        live = refresh(own_clients)
     return make_plan(workspace.desired, workspace.state, live, options)
 
 
