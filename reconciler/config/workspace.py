@@ -31,8 +31,14 @@ def default_endpoint(region: str) -> str:
     return f"https://hss.{region}.{domain}"
 
 
+def _declares(path: Path) -> bool:
+    # Hidden files are skipped, as Terraform skips them: the registries live in a git
+    # repository beside .gitlab-ci.yml, .pre-commit-config.yaml and the like.
+    return path.suffix in YAML_SUFFIXES and not path.name.startswith(".")
+
+
 def find_files(paths: list[Path]) -> list[Path]:
-    """Each directory contributes its *.yaml/*.yml (not recursively, like Terraform)."""
+    """Each directory contributes its *.yaml/*.yml but hidden ones (not recursively, like Terraform)."""
     found: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
@@ -45,9 +51,10 @@ def find_files(paths: list[Path]) -> list[Path]:
         if not exists:
             problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
         elif is_dir:
-            files = sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES)
+            files = sorted(p for p in path.iterdir() if _declares(p))
             if not files:
-                problems.append(Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file"))
+                problems.append(Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file "
+                                        "(hidden files such as .gitlab-ci.yml are skipped)"))
             found.extend(files)
         else:
             found.append(path)

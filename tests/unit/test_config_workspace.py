@@ -169,23 +169,27 @@ def test_more_than_the_documented_maximum_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_find_files_takes_yaml_of_a_directory_not_recursively(tmp_path: Path) -> None:
-    for name in ("b.yml", "a.yaml", "notes.txt", "c.json"):
+    for name in ("b.yml", "a.yaml", "notes.txt", "c.json", ".gitlab-ci.yml", ".pre-commit-config.yaml"):
         write(tmp_path, name, "x: 1\n")
     (tmp_path / "sub").mkdir()
     write(tmp_path / "sub", "d.yaml", "x: 1\n")
     assert [p.name for p in find_files([tmp_path])] == ["a.yaml", "b.yml"]
     named = write(tmp_path, "named.conf", "x: 1\n")
     assert find_files([named]) == [named]  # a file named on the command line is read as is
+    hidden = tmp_path / ".gitlab-ci.yml"
+    assert find_files([hidden]) == [hidden]  # so is a hidden one
 
 
 def test_find_files_reports_every_bad_path(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     write(empty, "README.md", "x")
+    write(empty, ".gitlab-ci.yml", "stages: [plan]\n")
     with pytest.raises(ConfigProblems) as caught:
         find_files([empty, tmp_path / "missing"])
     messages = {Path(p.file).name: p.message for p in caught.value.problems}
-    assert messages == {"empty": "directory holds no *.yaml or *.yml file",
+    assert messages == {"empty": "directory holds no *.yaml or *.yml file "
+                                 "(hidden files such as .gitlab-ci.yml are skipped)",
                         "missing": "no such file or directory"}
 
 
