@@ -7,10 +7,11 @@ without one and take no lock, so `plan` still works while an `apply` runs.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -103,3 +104,10 @@ def hss_clients(targets: list[TargetConfig], *, ca_bundle: str | None, insecure:
     connections = max(parallelism, min(len(targets), 64), 10) + 2
     with make_http_client(credentials, verify=verify, max_connections=connections) as http:
         yield clients_for(targets, http)
+
+
+def workspace_clients(workspace: Workspace, args: argparse.Namespace
+                      ) -> AbstractContextManager[dict[TargetKey, HssClient]]:
+    """`hss_clients` for every target of the workspace, with the command's connection options."""
+    return hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
+                       parallelism=args.parallelism)

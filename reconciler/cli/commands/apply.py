@@ -11,7 +11,6 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from reconciler.apply.events import ApplyEvent, Phase
 from reconciler.apply.executor import ApplyResult, apply_plan
 from reconciler.cli.commands.plan import compute_plan
 from reconciler.cli.output import Output
-from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
+from reconciler.cli.workspace import Workspace, open_workspace, workspace_clients
 from reconciler.config.model import TargetKey
 from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
@@ -100,18 +99,12 @@ def _run(workspace: Workspace, saved: SavedPlan | None, args: argparse.Namespace
     if saved is None and args.refresh:
         # One set of clients for the refresh and the changes: the connections (and their TLS
         # sessions) opened to read HSS carry the changes too.
-        with _clients(workspace, args) as clients:
+        with workspace_clients(workspace, args) as clients:
             return _make_changes(compute_plan(workspace, args, clients), workspace, saved, clients,
                                  args, out)
     # Nothing to read first: credentials are needed only if there is something to change.
     plan = _still_current(saved, workspace, args.paths[0]) if saved else compute_plan(workspace, args)
     return _make_changes(plan, workspace, saved, None, args, out)
-
-
-def _clients(workspace: Workspace, args: argparse.Namespace
-             ) -> AbstractContextManager[dict[TargetKey, HssClient]]:
-    return hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
-                       parallelism=args.parallelism)
 
 
 def _make_changes(plan: Plan, workspace: Workspace, saved: SavedPlan | None,
@@ -134,7 +127,7 @@ def _make_changes(plan: Plan, workspace: Workspace, saved: SavedPlan | None,
         return 1
     say("")
     if clients is None:
-        with _clients(workspace, args) as own_clients:
+        with workspace_clients(workspace, args) as own_clients:
             return _apply(plan, workspace, own_clients, args, out, say)
     return _apply(plan, workspace, clients, args, out, say)
 

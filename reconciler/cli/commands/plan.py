@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler.cli.output import Output
 from reconciler.cli.stepsummary import append_step_summary
-from reconciler.cli.workspace import Workspace, hss_clients, open_workspace
+from reconciler.cli.workspace import Workspace, open_workspace, workspace_clients
 from reconciler.config.model import TargetKey
 from reconciler.hss.client import HssClient
 from reconciler.plan.diff import PlanOptions, make_plan
@@ -31,8 +31,7 @@ def compute_plan(workspace: Workspace, args: argparse.Namespace,
 
     if clients is not None:
         return make_plan(workspace.desired, workspace.state, refresh(clients), options)
-    with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
-                     parallelism=args.parallelism) as own_clients:
+    with workspace_clients(workspace, args) as own_clients:
         live = refresh(own_clients)
     return make_plan(workspace.desired, workspace.state, live, options)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.output import Output
-from reconciler.cli.workspace import hss_clients, open_workspace
+from reconciler.cli.workspace import open_workspace, workspace_clients
 from reconciler.plan.saved import load_plan, looks_like_plan_file
 from reconciler.render.formats import render_plan_as
 from reconciler.render.managed import (
@@ -29,8 +29,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.refresh and workspace.state.entries:
         from reconciler.refresh import refresh
 
-        with hss_clients(workspace.targets(), ca_bundle=args.ca_bundle, insecure=args.insecure,
-                         parallelism=args.parallelism) as clients:
+        with workspace_clients(workspace, args) as clients:
             pages = refresh(clients)
         live = {str(item.get("id")): item for items in pages.values() for item in items}
     view = managed_view(workspace.state, live)
