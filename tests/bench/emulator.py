@@ -29,8 +29,9 @@ class EmulatorProcess:
                 "--ak", self.ak, "--sk", self.sk, "--latency-ms", str(latency_ms),
                 "--max-registries", str(max_registries)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self._log = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, env=env)
+        self._log = open(log, "wb") if log else None  # noqa: SIM115
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=self._log if self._log else subprocess.DEVNULL, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()
         match = READY.search(line)
@@ -66,7 +67,7 @@ class EmulatorProcess:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
-        if self._log is not subprocess.DEVNULL:
+        if self._log is not None:
             self._log.close()
 
     def __enter__(self) -> EmulatorProcess:

@@ -19,12 +19,14 @@ PROBE_PROJECT = "e0000000000000000000000000000000"
 def probe(url: str, token: str, concurrency: int, per_thread: int) -> tuple[float, int]:
     """(requests per second, requests that did not answer 200)."""
     parts = urlsplit(url)
+    host = parts.hostname
+    assert host is not None, url
     path = f"/v5/{PROBE_PROJECT}/image/registries?enterprise_project_id=0&offset=0&limit=200"
     failures = [0] * concurrency
     barrier = threading.Barrier(concurrency + 1)
 
     def worker(index: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        conn = http.client.HTTPConnection(host, parts.port, timeout=60)
         conn.connect()
         barrier.wait()
         for _ in range(per_thread):

@@ -33,6 +33,8 @@ def seed(workload: Workload, workspace: Path, state_path: Path, url: str, token:
     from reconciler.state.store import StateStore
 
     parts = urlsplit(url)
+    host = parts.hostname
+    assert host is not None, url
     local = _Connections()
 
     def call(method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
@@ -40,7 +42,7 @@ def seed(workload: Workload, workspace: Path, state_path: Path, url: str, token:
         headers = {"X-Auth-Token": token, "Content-Type": "application/json"}
         for attempt in range(5):
             if local.conn is None:
-                local.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+                local.conn = http.client.HTTPConnection(host, parts.port, timeout=60)
             try:
                 local.conn.request(method, path, body=data, headers=headers)
                 response = local.conn.getresponse()
