@@ -83,7 +83,7 @@ class Checkpointer:
         `commit` that makes each change count as done reports it.
         """
         with self._cond:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(Exception):  # an interrupt still propagates
                 self._wait_saved(self._changes)
             self._closing = True
             self._cond.notify_all()

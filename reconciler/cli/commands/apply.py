@@ -11,6 +11,7 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +127,8 @@ def _make_changes(plan: Plan, workspace: Workspace, saved: SavedPlan | None,
         out.print("\nApply cancelled.")
         return 1
     say("")
-    if clients is None:
-        with workspace_clients(workspace, args) as own_clients:
-            return _apply(plan, workspace, own_clients, args, out, say)
-    return _apply(plan, workspace, clients, args, out, say)
+    with nullcontext(clients) if clients is not None else workspace_clients(workspace, args) as writers:
+        return _apply(plan, workspace, writers, args, out, say)
 
 
 def _apply(plan: Plan, workspace: Workspace, clients: Mapping[TargetKey, HssClient],

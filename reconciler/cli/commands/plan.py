@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 
 from reconciler.cli.output import Output
@@ -29,10 +30,8 @@ def compute_plan(workspace: Workspace, args: argparse.Namespace,
         return make_plan(workspace.desired, workspace.state, None, options)
     from reconciler.refresh import refresh
 
-    if clients is not None:
-        return make_plan(workspace.desired, workspace.state, refresh(clients), options)
-    with workspace_clients(workspace, args) as own_clients:
-        live = refresh(own_clients)
+    with nullcontext(clients) if clients is not None else workspace_clients(workspace, args) as readers:
+        live = refresh(readers)
     return make_plan(workspace.desired, workspace.state, live, options)
 
 
