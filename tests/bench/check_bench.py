@@ -24,6 +24,7 @@ def test_quick_benchmark_prints_one_table() -> None:
     for scenario in ("A", "B", "C", "D", "E"):
         assert any(line.startswith(f"{scenario}  ") for line in lines), proc.stdout
     assert "official SDK loop" in proc.stdout and "peak RSS" in proc.stdout
+    assert "bare httpx loop" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
 

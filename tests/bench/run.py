@@ -195,6 +195,18 @@ class Bench:
             raise BenchError("SDK loop: the emulator does not hold every registry")
         return sample
 
+    def stack_loop(self, workload: Workload) -> Sample:
+        emulator = self.apply_emulator
+        emulator.reset()
+        # The measured install's interpreter, so httpx is the same version, byte-compiled alike.
+        python = str(Path(self.cli).parent / "python")
+        env = {**self.reconciler_env(emulator), "PYTHONPATH": str(REPO)}
+        sample = run_process([python, str(REPO / "tests" / "bench" / "stack_loop.py"), "--endpoint",
+                              emulator.url, "--label", workload.label, "--count", str(workload.count),
+                              "--parallelism", str(PARALLELISM)], env)
+        _check(sample, "httpx loop", f"added {workload.count}, listed {workload.count}")
+        return sample
+
     # -- one run: every scenario once ----------------------------------------------------------
 
     def run_once(self, run: int) -> None:
@@ -207,14 +219,20 @@ class Bench:
         put["C.plan"].append(_check(self.plan(self.noop), "no-op plan", "No changes"))
 
         main = self.applies[self.sizes.apply_main]
-        # Alternate which side goes first, so slow drift in machine load favours neither.
-        order = ("sdk", "apply") if run % 2 else ("apply", "sdk")
-        for side in order:
-            if side == "sdk":
-                put["A.sdk"].append(self.sdk_loop(main))
-            else:
-                put[f"A{main.count}"].append(self.apply(main, run))
-        r.values["A.speedup"].append(put["A.sdk"][-1].wall / put[f"A{main.count}"][-1].wall)
+        # Rotate which side goes first, so slow drift in machine load favours none.
+        sides: dict[str, Callable[[], Sample]] = {
+            f"A{main.count}": lambda: self.apply(main, run),
+            "A.sdk": lambda: self.sdk_loop(main),
+            "A.stack": lambda: self.stack_loop(main),
+        }
+        order = list(sides)
+        for key in order[run % 3:] + order[:run % 3]:
+            put[key].append(sides[key]())
+        ours = put[f"A{main.count}"][-1].wall
+        r.values["A.speedup"].append(put["A.sdk"][-1].wall / ours)
+        r.values["A.vs_stack"].append(ours / put["A.stack"][-1].wall)
+        r.values["A.stack_vs_floor"].append(
+            put["A.stack"][-1].wall / (put["python"][-1].wall + self.apply_floor_network(main)))
         for n, workload in self.applies.items():
             if n != main.count:
                 put[f"A{n}"].append(self.apply(workload, run))
@@ -277,6 +295,10 @@ def table(bench: Bench) -> list[list[str]]:
     rows.append(["A", f"  floor: python -c pass ({_s(py)}) + {n_a} x {lat * 1000:g} ms / {PARALLELISM}"
                       f" + {a_main.targets} x {lat * 1000:g} ms", _s(r.value(f"A{n_a}.floor")),
                  "hss-reconciler", f"{vs:.2f}x floor", "<= 1.3x", _met(vs <= 1.3)])
+    rows.append(["A", f"  bare httpx loop: list, {n_a} adds on {PARALLELISM} threads, list",
+                 _s(r.wall("A.stack")), "hss-reconciler", f"{r.value('A.vs_stack'):.2f}x the loop", "", ""])
+    rows.append(["A", "  bare httpx loop against the floor", "", "httpx loop",
+                 f"{r.value('A.stack_vs_floor'):.2f}x floor", "", ""])
 
     n_b = sizes.plan_main
     b_main = bench.plans[n_b]
