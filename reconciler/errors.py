@@ -1,10 +1,22 @@
-"""One exception root; the CLI turns each into a single line and exit code 1."""
+"""One exception root; the CLI turns each into a single line and its ``exit_code``."""
 
 from __future__ import annotations
 
 
 class ReconcilerError(Exception):
     """A known failure with a message meant for the user (never a secret)."""
+
+    exit_code = 1
+
+
+class StalePlanError(ReconcilerError):
+    """A saved plan no longer describes the state or the files; nothing was changed.
+
+    Its own exit code, because a CI job has an answer to it (plan again) that it
+    has to no other error, and it should not have to find out by reading stderr.
+    """
+
+    exit_code = 4
 
 
 class ConfigError(ReconcilerError):

@@ -147,7 +147,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("apply", parents=[common, _workspace(False)], formatter_class=formatter,
                        help="make HSS match the registry files",
                        description="Plan, ask for approval, then make HSS match the files. Given a "
-                                   "saved plan file, apply exactly that plan.\n\n"
+                                   "saved plan file, apply exactly that plan; if the state or the "
+                                   "files changed since it was made, change nothing and exit 4.\n\n"
                                    "examples:\n  hss-reconciler apply registries/ --auto-approve\n"
                                    "  hss-reconciler apply plan.json")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes'")
@@ -271,7 +272,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if isinstance(exc, ReconcilerError):
             for line in str(exc).splitlines():
                 out.error(line)
-            return EXIT_ERROR
+            return exc.exit_code
         logging.getLogger("reconciler").debug("unexpected error", exc_info=True)
         out.error(f"An unexpected error has occurred ({type(exc).__name__}). This is a bug in "
                   "hss-reconciler; run again with --log-level debug to see the traceback.")

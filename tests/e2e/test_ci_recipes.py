@@ -245,6 +245,25 @@ def test_github_stale_plan_is_replaced_by_a_fresh_one(hss: Hss, tmp_path: Path) 
     assert live(hss)["harbor-prod"]["registry_addr"] == "harbor2.example.com"
 
 
+def test_github_reviewed_plan_failing_for_another_reason_fails_the_job(hss: Hss, tmp_path: Path) -> None:
+    # Only exit 4 (stale) means "plan again"; any other failure is the job's answer.
+    origin = make_origin(tmp_path, GITHUB_WORKFLOW, ".github/workflows/hss-reconciler.yml")
+    pr = clone(origin, tmp_path / "pr")
+    sha = git("rev-parse", "HEAD", cwd=pr)
+    env, secrets = github_env(hss, tmp_path, sha), github_secrets(hss, sha)
+    assert run_github_job("plan", pr, env, secrets).results["Plan"].code == 0
+
+    main = clone(origin, tmp_path / "main")
+    (main / "saved-plan").mkdir()
+    shutil.copy(pr / "plan.json", main / "saved-plan" / "plan.json")
+    wrong_key = {**secrets, "HUAWEICLOUD_SDK_SK": "not-the-secret-key"}
+    applied = run_github_job("apply", main, env, wrong_key).results["Apply"]
+    assert applied.code == 1, applied.output
+    assert "HSS AddRegistry failed: HTTP 401" in applied.stderr
+    assert "planning again" not in applied.output and "stale" not in applied.output
+    assert live(hss) == {}
+
+
 def test_github_failed_plan_still_refreshes_the_comment(tmp_path: Path) -> None:
     origin = make_origin(tmp_path, GITHUB_WORKFLOW, ".github/workflows/hss-reconciler.yml")
     pr = clone(origin, tmp_path / "pr")

@@ -28,7 +28,7 @@ def test_saved_plan_applies_exactly_once(hss: Hss, tmp_path: Path) -> None:
     assert sorted(Api(hss).by_name()) == ["alpha", "beta"]
 
     again = cli(hss, "apply", str(plan_file))
-    assert again.code == 1
+    assert again.code == 4  # stale: its own code, so CI can plan again without reading stderr
     assert "saved plan is stale: the state changed since the plan was made (serial 0 -> " in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
     assert len(Api(hss).list()) == 2
@@ -40,7 +40,7 @@ def test_saved_plan_refused_when_config_changed(hss: Hss, tmp_path: Path) -> Non
     assert cli(hss, "plan", str(ws), "--out", str(plan_file)).code == 0
     write_workspace(ws, [registry("alpha", registry_addr="elsewhere.example.com")])
     refused = cli(hss, "apply", str(plan_file))
-    assert refused.code == 1 and "the registry files changed since the plan was made" in refused.stderr
+    assert refused.code == 4 and "the registry files changed since the plan was made" in refused.stderr
     assert Api(hss).list() == [] and not (ws / "hss-reconciler.state.json").exists()
 
 
@@ -55,7 +55,7 @@ def test_saved_plan_refused_when_state_replaced(hss: Hss, tmp_path: Path) -> Non
     data["lineage"] = "00000000-0000-0000-0000-000000000000"
     state.write_text(json.dumps(data))
     refused = cli(hss, "apply", str(plan_file))
-    assert refused.code == 1 and "the state file is a different one" in refused.stderr
+    assert refused.code == 4 and "the state file is a different one" in refused.stderr
 
 
 def test_a_plan_file_that_is_not_one_is_a_clear_error(hss: Hss, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from reconciler.cli.commands.plan import compute_plan
 from reconciler.cli.output import Output
 from reconciler.cli.workspace import Workspace, open_workspace, workspace_clients
 from reconciler.config.model import TargetKey
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.saved import SavedPlan, config_digest, load_plan, looks_like_plan_file
@@ -83,7 +83,7 @@ def _still_current(saved: SavedPlan, workspace: Workspace, source: str) -> Plan:
                               workspace.state.serial if existed else 0,
                               config_digest(workspace.desired))
     if why:
-        raise ReconcilerError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
+        raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
                               f"plan with 'hss-reconciler plan -out {source}' and review it.")
     return saved.plan
 
