@@ -113,32 +113,34 @@ def unsupported_tag(tag: str) -> str:
     return f"unsupported YAML tag {tag.replace(TAG, '!!')}"
 
 
-def reads_as_date(text: str) -> str:
-    return f"'{text}' reads as a date; quote it to make it a string"
+# Problems with a scalar never quote its text: at this layer a password looks
+# like any other value, and the problem's line, column and path already point at it.
+READS_AS_DATE = "reads as a date; quote it to make it a string"
 
 
 def duplicate_key(key: str, first: RawMark) -> str:
     return f"duplicate key '{key}' (first at line {first.line + 1})"
 
 
-def scalar_problem(tag: str, text: str) -> str | None:
-    """Why a scalar with this resolved tag is refused, or None if it is plain data."""
-    if tag == TIMESTAMP_TAG:
-        return reads_as_date(text)
-    if tag not in SCALAR_TAGS:
-        return unsupported_tag(tag)
-    return None
-
-
-def scalar_value(tag: str, text: str, origin: Any) -> Any:
-    """The Python value of a plain scalar (str, int, float, bool or None), as safe_load makes it.
+def read_scalar(tag: str, text: str, origin: Any) -> tuple[Any, str | None]:
+    """A scalar's Python value (str, int, float, bool or None, as safe_load makes it) and None;
+    or None and why it is refused.
 
     `origin` (the scalar's node or event) gives the marks and style its constructor may need.
     """
     if tag == STR_TAG:
-        return text
+        return text, None
+    if tag == TIMESTAMP_TAG:
+        return None, READS_AS_DATE
+    if tag not in SCALAR_TAGS:
+        return None, unsupported_tag(tag)
     node = yaml.ScalarNode(tag, text, origin.start_mark, origin.end_mark, getattr(origin, "style", None))
-    return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+    try:
+        return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node), None
+    except (yaml.constructor.ConstructorError, ValueError, LookupError):
+        # An explicit tag on text it does not fit (`!!int abc`, `!!bool ""`), or an integer
+        # longer than Python converts.
+        return None, f"does not read as {tag.replace(TAG, '!!')}; quote it to make it a string"
 
 
 def is_empty(tag: str | None, text: str | None) -> bool:

@@ -35,8 +35,7 @@ from reconciler.config.yamldoc import (
     duplicate_key,
     is_empty,
     problem_at,
-    scalar_problem,
-    scalar_value,
+    read_scalar,
     unsupported_tag,
 )
 
@@ -157,10 +156,10 @@ class _EventBuilder:
             self.root_tag, self.root_text = tag, event.value
         if path is None:
             return
-        refused = scalar_problem(tag, event.value)
+        value, refused = read_scalar(tag, event.value, event)
         if refused is not None:
             self.fail(event, path, refused)
-        self._put(parent, None if refused else scalar_value(tag, event.value, event))
+        self._put(parent, value)
 
     def key(self, frame: _Frame, event: yaml.ScalarEvent, tag: str) -> None:
         if tag == MERGE_TAG:

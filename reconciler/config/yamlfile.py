@@ -82,10 +82,24 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         except NeedsGraph:
             doc = YamlDocument(file=file, data=None)
             parse_graph(text, doc)
-    except (yaml.constructor.ConstructorError, ValueError) as exc:  # a scalar its constructor cannot read
-        raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML value: {exc}")]) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigProblems([_character_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
-        raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {first_line}")]) from None
     return doc
+
+
+def _character_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML does not allow (NUL, most control characters), at its line and column.
+
+    The reader reports an offset, and its own message runs over two lines.
+    """
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+    return Problem(file, line, column, "", f"invalid YAML: character U+{code:04X} is not allowed "
+                                            "(control characters must be escaped in a quoted string)")

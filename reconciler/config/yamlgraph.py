@@ -33,8 +33,7 @@ from reconciler.config.yamldoc import (
     is_empty,
     position_of,
     problem_at,
-    scalar_problem,
-    scalar_value,
+    read_scalar,
     unsupported_tag,
 )
 
@@ -70,11 +69,10 @@ class _Builder:
                 self._fail(node, path, unsupported_tag(node.tag))
                 return None
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        refused = scalar_problem(node.tag, node.value)
+        value, refused = read_scalar(node.tag, node.value, node)
         if refused is not None:
             self._fail(node, path, refused)
-            return None
-        return scalar_value(node.tag, node.value, node)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_,
                  skip: frozenset[str] = frozenset()) -> dict[str, Any]:
