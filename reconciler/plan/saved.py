@@ -97,6 +97,34 @@ def save_plan(path: Path, saved: SavedPlan) -> None:
         raise ReconcilerError(f"{path}: cannot write the plan file: {exc.strerror}") from None
 
 
+def check_plan_destination(out: Path, protected: dict[Path, str]) -> None:
+    """Refuse a `plan -out` path whose writing would destroy something, before any work is done.
+
+    `protected` maps the files this plan is made from (registry files, the state,
+    its lock) to what each is. Short of those, the rule is Terraform's with one
+    guard: an existing file is overwritten only if it is a plan already, so a
+    mistyped `-out` cannot replace a README or a key file.
+    """
+    if out.suffix.lower() in (".yaml", ".yml"):
+        raise ReconcilerError(f"{out}: a plan file must not end in {out.suffix}: the next plan would "
+                              "read it as a registry file. Use a .json name.")
+    if out.is_dir():
+        raise ReconcilerError(f"{out}: is a directory; -out needs a file name")
+    for path, what in protected.items():
+        if _same_file(out, path):
+            raise ReconcilerError(f"{out}: is {what}; a plan must not be written over it")
+    if out.exists() and not looks_like_plan_file(out):
+        raise ReconcilerError(f"{out}: exists and is not an hss-reconciler plan file; refusing to "
+                              "overwrite it (remove it first, or choose another name)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return a.resolve() == b.resolve()
+
+
 def looks_like_plan_file(path: Path) -> bool:
     """Plan files are JSON objects naming this tool; registry files are YAML."""
     if not path.is_file() or path.suffix.lower() in (".yaml", ".yml"):

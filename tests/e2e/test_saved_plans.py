@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import Hss
 from tests.e2e.workspaces import PASSWORD, Api, cli, registry, write_workspace
 
@@ -63,3 +65,35 @@ def test_a_plan_file_that_is_not_one_is_a_clear_error(hss: Hss, tmp_path: Path) 
     bogus.write_text('{"tool": "hss-reconciler", "format_version": 1}')
     result = cli(hss, "apply", str(bogus))
     assert result.code == 1 and "plan.json" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("out", "why"), [
+    ("ws/registries.yaml", "must not end in .yaml"),
+    ("ws/hss-reconciler.state.json", "is the state file"),
+    ("ws/hss-reconciler.state.json.lock", "is the state's lock file"),
+    ("notes.txt", "exists and is not an hss-reconciler plan file"),
+    ("ws", "is a directory"),
+    ("", "-out: needs a file name"),
+])
+def test_plan_out_never_writes_over_its_inputs_or_a_non_plan_file(
+        hss: Hss, tmp_path: Path, out: str, why: str) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    before = {p: p.read_bytes() for p in [*ws.iterdir(), tmp_path / "notes.txt"] if p.is_file()}
+    hss.server.app.stats.reset()
+
+    result = cli(hss, "plan", str(ws), "-out", str(tmp_path / out) if out else "")
+    assert result.code == 1, result.output
+    assert result.stderr.count("\n") == 1 and why in result.stderr, result.stderr
+    assert {p: p.read_bytes() for p in before} == before
+    assert hss.server.app.stats.snapshot()["total_requests"] == 0  # refused before any refresh
+
+
+def test_replanning_to_the_same_plan_file_overwrites_it(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    plan_file = tmp_path / "plan.json"
+    assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
+    write_workspace(ws, [registry("alpha"), registry("beta")])
+    assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
+    assert '"beta"' in plan_file.read_text()

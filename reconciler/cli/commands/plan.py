@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Mapping
 from contextlib import nullcontext
 from pathlib import Path
@@ -11,10 +12,11 @@ from reconciler.cli.output import Output
 from reconciler.cli.stepsummary import append_step_summary
 from reconciler.cli.workspace import Workspace, open_workspace, workspace_clients
 from reconciler.config.model import TargetKey
+from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.plan.diff import PlanOptions, make_plan
 from reconciler.plan.model import Plan
-from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest, save_plan
+from reconciler.plan.saved import PlanInputs, SavedPlan, check_plan_destination, config_digest, save_plan
 from reconciler.render.formats import render_plan_as
 
 
@@ -45,14 +47,27 @@ def plan_inputs(workspace: Workspace, args: argparse.Namespace) -> PlanInputs:
                       only=list(args.target or ()), refreshed=args.refresh)
 
 
+def _check_out(out: str, workspace: Workspace) -> None:
+    from reconciler.state.lock import lock_path  # only -out needs it; a bare plan stays lean
+
+    if not out:
+        raise ReconcilerError("-out: needs a file name")
+    state = workspace.store.path
+    protected = {path: "a registry file this plan reads" for path in workspace.desired.files}
+    protected |= {state: "the state file", lock_path(state): "the state's lock file"}
+    check_plan_destination(Path(out), protected)
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
     workspace = open_workspace(args.paths, args.state)
+    if args.out is not None:
+        _check_out(args.out, workspace)
     plan = compute_plan(workspace, args)
     out.print(render_plan_as(args.format, plan, out.palette))
     if args.out:
         save_plan(Path(args.out), SavedPlan(plan, plan_inputs(workspace, args)))
         note = (f"Saved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
-                f"    hss-reconciler apply {args.out}")
+                f"    hss-reconciler apply {shlex.quote(args.out)}")
         if args.format == "text":
             out.print("\n" + note)
         else:
