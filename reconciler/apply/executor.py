@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
@@ -27,6 +28,7 @@ from reconciler.config.model import Desired, DesiredRegistry, TargetKey
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
+from reconciler.plan.diff import changed_fields
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.secrets import Secret
 from reconciler.state.checkpoint import Checkpointer
@@ -125,7 +127,6 @@ class _Run:
         except ReconcilerError as exc:
             with self._lock:
                 self._running.pop(change.address, None)
-            with self._lock:
                 self.result.failed.append((change, str(exc)))
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
@@ -183,17 +184,24 @@ class _Run:
         if change.action is Action.FORGET:
             self.checkpointer.commit(lambda s: s.remove(change.address))
             return change.registry_id
-        if change.action in (Action.DELETE, Action.REPLACE) and change.registry_id:
-            with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
-                client.delete_registry(change.registry_id)
+        registry_id = change.registry_id
+        if registry_id is None and change.action is not Action.CREATE:
+            # A state entry whose add was accepted but whose id was never learned, planned
+            # without a refresh (which would have found it): find it by name now.
+            registry_id = self._find(client, change.name)
+        if change.action in (Action.DELETE, Action.REPLACE):
+            if registry_id is not None:
+                with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
+                    client.delete_registry(registry_id)
             self.checkpointer.commit(lambda s: s.remove(change.address))
             if change.action is Action.DELETE:
-                return change.registry_id
+                return registry_id
         registry = self.desired.registries[change.address]
         if change.action in (Action.CREATE, Action.REPLACE):
             return self._create(client, registry)
-        registry_id = change.registry_id
-        assert registry_id is not None, "update and adopt always know the id"
+        if registry_id is None:
+            raise ReconcilerError(f"{change.address}: HSS has no registry named '{change.name}' and "
+                                  "its id was never learned; run plan (with refresh) again")
         if change.action is Action.ADOPT:
             self._record(registry, registry_id, None if change.send_password else registry.password_version)
         if change.send_password or change.action is Action.UPDATE:
@@ -219,7 +227,7 @@ class _Run:
             except AddOutcomeUnknown as exc:
                 logger.info("%s: %s; listing by name before anything else", registry.address, exc)
                 try:
-                    registry_id = self._find(client, registry)
+                    registry_id = self._find(client, registry.name)
                 except ApiError as find_exc:
                     raise AddOutcomeUnknown(f"{exc}; checking by name failed too ({find_exc}). "
                                             "The next plan adopts it if it exists") from None
@@ -229,11 +237,14 @@ class _Run:
                     raise
                 return self._adopt_found(registry, registry_id)
             except ApiError as exc:
-                registry_id = self._find_after_refusal(client, registry, exc)
-                if registry_id is None:
+                found = self._found_after_refusal(client, registry, exc)
+                if found is None:
                     raise
+                registry_id = str(found["id"])
                 if send == 1:
-                    # Not made by this run's add: make it exactly as declared, password included.
+                    # Not made by this run's add. Taken over only if it is what this add makes
+                    # (a killed run's add that landed); then made exactly so, password included.
+                    self._refuse_someone_elses(registry, found)
                     client.update_registry(registry_id, update_body(registry, password))
                 return self._adopt_found(registry, registry_id)
             break
@@ -243,15 +254,31 @@ class _Run:
         self.checkpointer.commit_soon(lambda state: state.put(entry))
         return ID_LATER
 
-    def _find_after_refusal(self, client: HssClient, registry: DesiredRegistry,
-                            refusal: ApiError) -> str | None:
-        """After a 400 on add: the id of a same-named registry, if there is one (else None)."""
+    @staticmethod
+    def _found_after_refusal(client: HssClient, registry: DesiredRegistry,
+                             refusal: ApiError) -> dict[str, Any] | None:
+        """After a 400 on add: the same-named registry HSS has, if there is one (else None)."""
         if refusal.status != 400:  # throttled, auth, unreachable: not about this name
             return None
         try:
-            return self._find(client, registry)
+            found = client.find_registries(registry.name)
         except ApiError:
             return None  # the refusal is the better message
+        return found[0] if found else None
+
+    @staticmethod
+    def _refuse_someone_elses(registry: DesiredRegistry, found: dict[str, Any]) -> None:
+        """The plan said create; a registry of that name that differs was made since by someone else.
+
+        Updating it would overwrite their address and credentials with ours, which
+        nobody reviewed (and leave its type, which no update changes).
+        """
+        differs = changed_fields(found, registry.attributes)
+        if differs:
+            raise ReconcilerError(
+                f"{registry.address}: HSS already has a registry named '{registry.name}' (id "
+                f"{found['id']}), made since the plan, that differs in {', '.join(differs)}; it was "
+                "left as it is. Run plan again: it shows adopting that registry and what would change.")
 
     def _adopt_found(self, registry: DesiredRegistry, registry_id: str) -> str:
         logger.info("%s: the registry exists already (id %s); recording it", registry.address,
@@ -260,9 +287,9 @@ class _Run:
         return registry_id
 
     @staticmethod
-    def _find(client: HssClient, registry: DesiredRegistry) -> str | None:
-        """The id of the registry named exactly like `registry`, or None if HSS has none."""
-        found = client.find_registries(registry.name)
+    def _find(client: HssClient, name: str) -> str | None:
+        """The id of the registry named exactly `name`, or None if HSS has none."""
+        found = client.find_registries(name)
         return str(found[0]["id"]) if found else None
 
     @staticmethod

@@ -2,7 +2,8 @@
 
 The rules, per registry address (target + name):
 - declared, known to the state: compare with what HSS has (or, without
-  refresh, with what the state recorded); gone from HSS means create again;
+  refresh, with what the state recorded); gone from HSS means create again,
+  unless HSS has another registry of that name now, which is adopted as below;
   a changed registry_type means replace; other differences are an update.
 - declared, not in the state: if HSS already has that name, adopt it (and
   update what differs), else create.
@@ -56,7 +57,11 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple
     from deepdiff import DeepDiff
 
     diff = DeepDiff(left, right, view="tree")
-    names = {level.path(output_format="list")[0] for group in diff.values() for level in group}
+    names: set[Any] = set()
+    for level in (level for group in diff.values() for level in group):
+        path = level.path(output_format="list")
+        # Two mappings with no key in common come back as one change of the whole root.
+        names |= {path[0]} if path else left.keys() | right.keys()
     return tuple(f for f in COMPARED_FIELDS if f in names)
 
 
@@ -121,6 +126,11 @@ class _Planner:
         registry_id = entry.registry_id
         if self.live is not None:
             live = self._live_for(entry)
+            if live is None and (registry.target, registry.name) in self._live_by_name:
+                # Deleted outside, then made again under the same name (not by us: it has
+                # another id). Creating would collide with it; adopting shows what changes.
+                self._declared_only(registry)
+                return
             if live is None:
                 self._add(Change(Action.CREATE, registry.target, registry.name, after=_after(registry),
                                  send_password=True, password_version=registry.password_version,

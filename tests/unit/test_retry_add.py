@@ -45,6 +45,7 @@ class FakeHss:
     adds: list[Behaviour]
     list_fails: bool = False
     registries: dict[str, str] = field(default_factory=dict)  # name -> id
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> what a listing shows
     calls: list[str] = field(default_factory=list)
     pending_late: list[str] = field(default_factory=list)
 
@@ -59,8 +60,8 @@ class FakeHss:
         if self.list_fails:
             return httpx.Response(401, json={"error_code": "APIG.0301", "error_msg": "bad token"})
         wanted = request.url.params.get("registry_name")
-        items = [{"id": rid, "registry_name": name} for name, rid in self.registries.items()
-                 if wanted is None or wanted in name]
+        items = [{**self.fields.get(name, {}), "id": rid, "registry_name": name}
+                 for name, rid in self.registries.items() if wanted is None or wanted in name]
         return httpx.Response(200, json={"data_list": items, "total_num": len(items)})
 
     def _add(self, request: httpx.Request) -> httpx.Response:
@@ -80,6 +81,7 @@ class FakeHss:
             return httpx.Response(500, json={"error_code": "APIG.0201", "error_msg": "backend error"})
         if behaviour == "drop":
             raise httpx.RemoteProtocolError("Server disconnected", request=request)
+        self.fields[name] = {k: v for k, v in body.items() if k != "registry_password"}
         self._commit(name) if behaviour in ("ok", "lost") else self.pending_late.append(name)
         if behaviour in ("lost", "late"):
             raise httpx.ReadTimeout("timed out", request=request)
@@ -96,14 +98,16 @@ class Run:
     hss: FakeHss
 
 
+def declared(name: str) -> dict[str, Any]:
+    """The registry as the YAML declares it, less the password reference."""
+    return {"registry_name": name, "registry_type": "Harbor", "api_version": "V2", "protocol": "https",
+            "registry_addr": f"{name}.example.com", "registry_username": "robot",
+            "connect_cluster_id": "cluster-1", "get_scan_image_channel": "Swr"}
+
+
 def declare(tmp_path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch) -> Desired:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    registries = [{
-        "registry_name": name, "registry_type": "Harbor", "api_version": "V2", "protocol": "https",
-        "registry_addr": f"{name}.example.com", "registry_username": "robot",
-        "registry_password": {"env": PASSWORD_ENV}, "connect_cluster_id": "cluster-1",
-        "get_scan_image_channel": "Swr",
-    } for name in names]
+    registries = [{**declared(name), "registry_password": {"env": PASSWORD_ENV}} for name in names]
     document = {"version": 1, "target": {"region": TARGET.region, "project_id": PROJECT,
                                           "enterprise_project_id": "0", "endpoint": ENDPOINT},
                 "registries": registries}
@@ -165,12 +169,33 @@ def test_a_registry_that_appeared_since_the_plan_is_adopted_and_made_as_declared
 ) -> None:
     # Say a killed run's add landed after this run's refresh: the add is refused
     # as a duplicate; the registry is adopted, and updated since this run did not make it.
-    hss = FakeHss(adds=["ok"], registries={"harbor": "id-earlier"})
+    hss = FakeHss(adds=["ok"], registries={"harbor": "id-earlier"}, fields={"harbor": declared("harbor")})
     run = apply_with(tmp_path, monkeypatch, hss)
     assert run.hss.calls == ["ADD:ok", "LIST", "UPDATE"]
     assert run.hss.registries == {"harbor": "id-earlier"}
     assert recorded(run) == {"harbor": "id-earlier"}
     assert not run.result.failed
+
+
+@pytest.mark.parametrize("theirs", [
+    {"registry_addr": "colleague.example.com"},
+    {"registry_type": "Jfrog"},
+    {"registry_username": "colleague", "registry_addr": "colleague.example.com"},
+])
+def test_someone_elses_registry_made_since_the_plan_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theirs: dict[str, str]
+) -> None:
+    # The plan said create; a colleague made a different registry of that name since.
+    # Updating it would overwrite their address and credentials with ours, unreviewed.
+    hss = FakeHss(adds=["ok"], registries={"harbor": "id-theirs"},
+                  fields={"harbor": {**declared("harbor"), **theirs}})
+    run = apply_with(tmp_path, monkeypatch, hss)
+    assert run.hss.calls == ["ADD:ok", "LIST"]
+    assert recorded(run) == {}
+    [(_, message)] = run.result.failed
+    assert "HSS already has a registry named 'harbor' (id id-theirs)" in message
+    assert f"differs in {', '.join(sorted(theirs, key=list(declared('harbor')).index))}" in message
+    assert "Run plan again" in message
 
 
 def test_an_invalid_add_still_fails_with_its_own_message(
