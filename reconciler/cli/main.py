@@ -53,6 +53,9 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_DURATION = 7 * 24 * 3600.0  # no wait of this tool is sensibly longer; inf and 1e300h are typos
+
+
 def _duration(text: str) -> float:
     """'90', '90s', '2m', '1h' -> seconds."""
     units = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -61,8 +64,10 @@ def _duration(text: str) -> float:
         seconds = float(number) * units[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a duration such as 30s or 5m, got {text!r}") from None
-    if seconds < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
+    if seconds != seconds or seconds < 0:  # NaN compares unequal to itself
+        raise argparse.ArgumentTypeError(f"expected a duration such as 30s or 5m, got {text!r}")
+    if seconds > MAX_DURATION:  # also what every wait can be given (threading.TIMEOUT_MAX is ~292 years)
+        raise argparse.ArgumentTypeError(f"{text!r} is longer than 7 days")
     return seconds
 
 
