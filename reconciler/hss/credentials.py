@@ -43,9 +43,31 @@ class Credentials:
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
-    # An empty variable is how CI systems spell "not configured".
+    """The variable's value, ``None`` when unset or empty; refused unless it is a header-safe token.
+
+    An empty variable is how CI systems spell "not configured". Every
+    credential travels in an HTTP header (``X-Auth-Token``,
+    ``X-Security-Token``, the ``Authorization`` signature): real access keys,
+    secret keys and tokens are printable ASCII without spaces, so anything else
+    (a pasted line break or space, a non-ASCII character, bytes that are not
+    UTF-8) is a broken CI secret. Naming the variable here beats a crash or a
+    401 later; the value is registered as a secret and never shown.
+    """
     value = environ.get(name)
-    return value if value else None
+    if not value:
+        return None
+    if not _is_header_token(value):
+        Secret(value)  # registered, so no later message can show it
+        raise ReconcilerError(
+            f"{name} holds characters other than printable ASCII "
+            "(such as a space, a line break or a non-ASCII character)"
+        )
+    return value
+
+
+def _is_header_token(value: str) -> bool:
+    """Printable ASCII, no space: ``!`` (0x21) to ``~`` (0x7E)."""
+    return all("!" <= char <= "~" for char in value)
 
 
 def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
