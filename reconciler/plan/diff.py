@@ -37,6 +37,14 @@ class PlanOptions:
     only: Collection[str] = ()  # registry names or addresses; empty means all
 
 
+def unmatched_selections(only: Collection[str], desired: Desired, state: State) -> list[str]:
+    """The --target values that select nothing: a typo there would plan, and apply, nothing."""
+    known = {*desired.registries, *state.entries}  # both are keyed by address
+    known |= {registry.name for registry in desired.registries.values()}
+    known |= {entry.name for entry in state.entries.values()}
+    return [selection for selection in only if selection not in known]
+
+
 def comparable(attributes: Mapping[str, Any]) -> dict[str, Any]:
     """The fields HSS reports back, normalised so equal registries compare equal.
 

@@ -61,3 +61,14 @@ def test_target_limits_the_plan_and_warns(hss: Hss, tmp_path: Path) -> None:
     assert "Plan: 1 to add, 0 to change, 0 to destroy." in plan.stdout
     assert cli(hss, "apply", str(ws), "--auto-approve", "--target", f"{TARGET}/beta").code == 0
     assert list(Api(hss).by_name()) == ["beta"]
+
+
+def test_a_target_that_selects_nothing_is_an_error_not_an_empty_plan(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    for command in ("plan", "apply"):
+        result = cli(hss, command, str(ws), "--auto-approve" if command == "apply" else "-v",
+                     "--target", "alpah")
+        assert result.code == 1, result.output
+        assert result.stderr.strip() == ("Error: --target alpah: no declared or managed registry has "
+                                         "this name or address (see 'hss-reconciler state list')")
+    assert Api(hss).list() == []

@@ -14,7 +14,7 @@ from reconciler.cli.workspace import Workspace, open_workspace, workspace_client
 from reconciler.config.model import TargetKey
 from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
-from reconciler.plan.diff import PlanOptions, make_plan
+from reconciler.plan.diff import PlanOptions, make_plan, unmatched_selections
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, check_plan_destination, config_digest, save_plan
 from reconciler.render.formats import render_plan_as
@@ -28,6 +28,10 @@ def compute_plan(workspace: Workspace, args: argparse.Namespace,
     the refresh opened (TLS handshakes included) carry the changes too.
     """
     options = PlanOptions(destroy=not args.no_destroy, only=tuple(args.target or ()))
+    unmatched = unmatched_selections(options.only, workspace.desired, workspace.state)
+    if unmatched:
+        raise ReconcilerError(f"--target {unmatched[0]}: no declared or managed registry has this name "
+                              "or address (see 'hss-reconciler state list')")
     if not args.refresh:
         return make_plan(workspace.desired, workspace.state, None, options)
     from reconciler.refresh import refresh
