@@ -93,7 +93,7 @@ def _workspace(detailed: bool) -> _Parser:
     ws.add_argument("--target", action="append", metavar="NAME",
                     help="only plan this registry (name or address); repeatable")
     ws.add_argument("--no-destroy", action="store_true",
-                    help="forget undeclared registries instead of deleting them from HSS")
+                    help="delete nothing from HSS: forget undeclared registries; refuse a replace")
     ws.add_argument("--parallelism", type=_positive, default=10, metavar="N",
                     help="concurrent HSS calls (default: 10)")
     ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
@@ -108,9 +108,9 @@ def _workspace(detailed: bool) -> _Parser:
     return ws
 
 
-def _state_file(parser: argparse.ArgumentParser) -> None:
+def _state_file(parser: argparse.ArgumentParser, where: str = "in the current directory") -> None:
     parser.add_argument("--state", metavar="PATH",
-                        help="state file (default: hss-reconciler.state.json in the current directory)")
+                        help=f"state file (default: hss-reconciler.state.json {where})")
 
 
 def _lock_timeout(parser: argparse.ArgumentParser) -> None:
@@ -180,7 +180,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("target_file", metavar="TARGET_FILE", help="the registry file that declares NAME")
     p.add_argument("name", metavar="NAME", help="registry_name as declared")
     p.add_argument("registry_id", metavar="ID", help="the registry's HSS id")
-    _state_file(p)
+    _state_file(p, "beside TARGET_FILE")
     _lock_timeout(p)
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")

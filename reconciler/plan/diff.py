@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.model import API_FIELDS, Desired, DesiredRegistry, TargetKey
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
 from reconciler.state.model import State, StateEntry
 
@@ -171,6 +172,12 @@ class _Planner:
                   and registry.password_version != known_password_version
                   and action is Action.UPDATE)
         if any(f in REPLACE_ON for f in fields):
+            if not self.options.destroy:
+                raise ReconcilerError(
+                    f"{registry.address}: registry_type {before.get('registry_type')} -> "
+                    f"{registry.attributes.get('registry_type')} replaces the registry (delete, then "
+                    "add), and --no-destroy forbids the delete. Keep the type, or plan without "
+                    "--no-destroy.")
             self._add(Change(Action.REPLACE, registry.target, registry.name, registry_id,
                              comparable(before), _after(registry), fields, send_password=True,
                              password_version=registry.password_version,

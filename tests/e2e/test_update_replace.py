@@ -47,6 +47,20 @@ def test_type_change_is_a_replacement(hss: Hss, tmp_path: Path) -> None:
     assert state_of(ws)["registries"][0]["id"] == live[0]["id"]
 
 
+def test_no_destroy_refuses_a_replacement_instead_of_deleting(hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
+    old_id = Api(hss).by_name()["alpha"]["id"]
+    write_workspace(ws, [registry("alpha", registry_type="Jfrog")])
+
+    for command in (["plan"], ["apply", "--auto-approve"]):
+        result = cli(hss, *command, str(ws), "--no-destroy")
+        assert result.code == 1, result.output
+        assert "registry_type Harbor -> Jfrog replaces the registry (delete, then add), and " \
+               "--no-destroy forbids the delete" in result.stderr
+    assert [(r["id"], r["registry_type"]) for r in Api(hss).list()] == [(old_id, "Harbor")]
+
+
 def test_password_version_rotates_without_storing_the_secret(hss: Hss, tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", [registry("alpha", password_version=1)])
     assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
