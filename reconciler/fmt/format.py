@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from ruamel.yaml.error import YAMLError as RuamelError
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamlfile import parse_yaml, read_capped
 from reconciler.errors import ReconcilerError
+from reconciler.fmt.comments import comment_texts, find_comments, flow_spans
 from reconciler.fmt.layout import modeline_first, restyle, split_header, tidy
 from reconciler.fmt.order import reorder_keys
 from reconciler.schema import validate_document
+
+FLOW_COMMENT_LOST = "fmt cannot keep the comment inside this flow collection; write it in block style"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ def format_text(text: str, file: str) -> str:
     problems = validate_document(original)
     if problems:
         raise ConfigProblems(problems)
-    text = re.sub(r"\A(?:[ \t]*\n)+", "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    located = text  # lines as the user's editor numbers them, for the error of `_keep_comments`
+    text = re.sub(r"\A(?:[ \t]*\n)+", "", text)
     if not text.endswith("\n"):
         text += "\n"
     failure = ReconcilerError(f"{file}: fmt cannot lay this file out without changing what it means "
@@ -63,7 +69,28 @@ def format_text(text: str, file: str) -> str:
         raise failure from None
     if not same:
         raise failure
+    _keep_comments(located, result, file)
     return result
+
+
+def _keep_comments(before: str, after: str, file: str) -> None:
+    """Refuse a layout that lost a comment: README promises comments are kept, and a formatter
+    that dropped one silently would have `fmt --check` pass over the loss. ruamel.yaml drops
+    comments in more places than `comments` works around, so every comment is counted.
+
+    Raises ConfigProblems (so `fmt` reports it like a validation error and writes nothing)
+    at the first comment of `before` whose text `after` has fewer copies of.
+    """
+    missing = Counter(comment_texts(before)) - Counter(comment_texts(after))
+    if not missing:
+        return
+    flows = flow_spans(before)
+    for comment in find_comments(before):
+        if missing[comment.text]:
+            inside = any(start < comment.index < end for start, end in flows)
+            message = (FLOW_COMMENT_LOST if inside
+                       else "fmt cannot keep this comment; nothing was written. Please report it")
+            raise ConfigProblems([Problem(file, comment.line + 1, comment.column + 1, "", message)])
 
 
 def format_file(path: Path) -> FormatResult:

@@ -3,9 +3,10 @@
 ruamel.yaml does the re-indentation because it round-trips comments; what it
 cannot do well is placed around it: the file header is kept out of its hands
 (it drops comments before a `---` line), comments are re-aligned afterwards
-(it keeps each comment's old column), and a secret reference is made inline
+(it keeps each comment's old column), a secret reference is made inline
 only when that cannot swallow a comment (ruamel would print the comment inside
-the braces).
+the braces), and comments inside flow collections, which ruamel drops, are
+lifted out before it loads the text and written back after it dumps it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
+
+from reconciler.fmt.comments import Path, lift_flow_comments, place_comments
 
 MODELINE = re.compile(r"^\s*#\s*yaml-language-server:\s*\$schema=")
 SECRET_KEYS = frozenset({"registry_password"})
@@ -55,11 +58,18 @@ class _Styler:
     and end-of-line comments kept the same distance from their value after re-indenting.
     (ruamel writes each comment at its old column, which drifts when indentation changes.)"""
 
+    def __init__(self, keep_block: set[int] | None = None) -> None:
+        # ids of secret references that get a comment of their own line back (`comments`)
+        self.keep_block = keep_block or set()
+        # ruamel files the comment beside an anchored value under its aliases' keys too: the
+        # same token, to be re-aligned once (after which its mark has no line any more)
+        self.aligned: set[int] = set()
+
     def mapping(self, node: CommentedMap, indent: int) -> None:
         for key, value in node.items():
             token = _eol_comment(node, key)
             was_flow = isinstance(value, CommentedMap | CommentedSeq) and value.fa.flow_style()
-            if isinstance(value, CommentedMap) and key in SECRET_KEYS:
+            if isinstance(value, CommentedMap) and key in SECRET_KEYS and id(value) not in self.keep_block:
                 if _only_parent_comment(value, token):
                     value.ca.comment = None
                     value.fa.set_flow_style()
@@ -73,8 +83,9 @@ class _Styler:
                     if isinstance(item, CommentedMap):
                         item.fa.set_block_style()
                         self.mapping(item, indent + SEQUENCE_INDENT)
-            if token is None:
+            if token is None or id(token) in self.aligned:
                 continue
+            self.aligned.add(id(token))
             key_line, key_column = node.lc.key(key)
             if token.start_mark.line != key_line:
                 continue  # after a multi-line value: ruamel's one space is as good as any
@@ -99,16 +110,35 @@ def split_header(text: str) -> tuple[str, str]:
     return "".join(lines[:count]), "".join(lines[count:])
 
 
+def _node_at(data: Any, path: Path) -> Any:
+    """The ruamel node at `path`, or None."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
 def restyle(body: str) -> str:
-    """Re-indent and re-style the document body with ruamel.yaml, comments kept."""
+    """Re-indent and re-style the document body with ruamel.yaml, comments kept.
+
+    ruamel loses comments inside flow collections, so those are lifted out first and written
+    back into its output (`comments`); one it cannot place is left out, and the comparison in
+    `format` then refuses the file rather than drop it.
+    """
+    body, placements = lift_flow_comments(body)
     rt = _round_tripper()
     data = rt.load(body)
     if isinstance(data, CommentedMap):
+        # A secret reference stays `{env: X}` only if its comments can sit at the end of that line.
+        keep_block = {id(node) for p in placements if p.kind != "eol" and p.path[:-1]
+                      and p.path[-2] in SECRET_KEYS and (node := _node_at(data, p.path[:-1])) is not None}
         data.fa.set_block_style()
-        _Styler().mapping(data, 0)
+        _Styler(keep_block).mapping(data, 0)
     buffer = io.StringIO()
     rt.dump(data, buffer)
-    return buffer.getvalue()
+    return place_comments(buffer.getvalue(), placements)
 
 
 def _last_line(node: yaml.Node) -> int:

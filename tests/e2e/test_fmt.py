@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
-from tests.e2e.conftest import CLI, REPO, run_cli
+from tests.e2e.conftest import CLI, QUICKSTART, REPO, run_cli
 
 UNFORMATTED_TAIL = "target:\n    project_id: p\n    region: ap-southeast-1   # Singapore\n"
 
@@ -79,3 +80,60 @@ def test_every_example_registry_file_is_formatted() -> None:
     assert len(registry_files) >= 2
     result = run_cli("fmt", "--check", *registry_files, env=dict(os.environ))
     assert (result.code, result.stdout) == (0, ""), result.output
+
+
+QUICK_SECRET = "registry_password: {env: HARBOR_PROD_PASSWORD}"
+QUICK_TARGET = ('target:\n  region: ap-southeast-1\n  project_id: 0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c\n'
+                '  enterprise_project_id: "0"\n')
+
+
+def _quickstart_copy(directory: Path, old: str, new: str, name: str = "registries.yaml") -> Path:
+    quick = (QUICKSTART / "registries.yaml").read_text()
+    assert old in quick
+    path = directory / name
+    path.write_text(quick.replace(old, new))
+    return path
+
+
+def test_comments_inside_flow_collections_are_kept_then_check_passes(tmp_path: Path) -> None:
+    secret = _quickstart_copy(tmp_path, QUICK_SECRET, "registry_password: {  # c\n      env: PW}", "a.yaml")
+    target = _quickstart_copy(tmp_path, QUICK_TARGET,
+                              "target: {\n  region: ap-southeast-1,  # the region\n  project_id: p1}\n",
+                              "b.yaml")
+    result = run_cli("fmt", str(secret), str(target), env=dict(os.environ))
+    assert result.code == 0, result.output
+    assert "    registry_password: {env: PW}  # c\n" in secret.read_text()
+    assert ("target:\n  region: ap-southeast-1  # the region\n  project_id: p1\nregistries:\n"
+            in target.read_text())
+    again = run_cli("fmt", "--check", str(secret), str(target), env=dict(os.environ))
+    assert (again.code, again.stdout) == (0, ""), again.output
+
+
+def test_a_comment_fmt_would_lose_stops_fmt_and_fails_check(tmp_path: Path) -> None:
+    messy = _unformatted(tmp_path, "a.yaml")
+    lossy = _quickstart_copy(tmp_path, "get_scan_image_channel: Other\n",
+                             "get_scan_image_channel: Other\n...\n# after the document\n", "b.yaml")
+    before = {path: path.read_bytes() for path in (messy, lossy)}
+    expected = (f"Error: {lossy}:32:1: fmt cannot keep this comment; nothing was written. "
+                "Please report it\n")
+    for args in (("fmt",), ("fmt", "--check")):
+        result = run_cli(*args, str(tmp_path), env=dict(os.environ))
+        assert (result.code, result.stdout, result.stderr) == (1, "", expected), args
+        assert {path: path.read_bytes() for path in before} == before
+
+
+def test_a_flow_comment_fmt_cannot_place_is_refused_with_its_position(tmp_path: Path) -> None:
+    """No valid file is known to need it, so `place_comments` is made to fail in the process."""
+    path = _quickstart_copy(tmp_path, QUICK_SECRET, "registry_password: {  # c\n      env: PW}")
+    before = path.read_bytes()
+    script = ("import sys, reconciler.fmt.layout as layout\n"
+              "layout.place_comments = lambda text, placements: text\n"
+              "from reconciler.cli.main import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    expected = (f"Error: {path}:17:27: fmt cannot keep the comment inside this flow collection; "
+                "write it in block style\n")
+    for args in (("fmt",), ("fmt", "--check")):
+        proc = subprocess.run([sys.executable, "-c", script, *args, str(path)], capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", expected), args
+        assert path.read_bytes() == before
