@@ -1,15 +1,38 @@
 """Command-line options of ``hss-reconciler emulator``; parsing only, no serving.
 
 Ranges are not checked here: ``EmulatorConfig`` checks them, so the CLI, the
-control endpoint and Python callers agree. A bad value raises ValueError with
-a one-line message naming the option's setting.
+control endpoint and Python callers agree. A bad value raises ``SettingError``
+naming the setting (``latency_ms``); ``option_message`` rephrases it for the
+command line (``--latency-ms: must be >= 0, got -5``).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 
-from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.config import EmulatorConfig, SettingError
+
+#: The option that sets each setting, so an error names what the user typed.
+OPTIONS = {
+    "host": "--host",
+    "port": "--port",
+    "allow_remote": "--allow-remote",
+    "tokens": "--token",
+    "aksk": "--ak/--sk",
+    "latency_ms": "--latency-ms",
+    "error_rate": "--error-rate",
+    "throttle_rate": "--throttle-rate",
+    "drop_rate": "--drop-rate",
+    "lost_response_rate": "--lost-response-rate",
+    "retry_after_seconds": "--retry-after",
+    "seed": "--seed",
+    "access_delay_seconds": "--access-delay",
+    "max_registries_per_project": "--max-registries",
+}
+#: Never quoted back: secrets, and a flag whose value says nothing.
+UNQUOTED = frozenset({"tokens", "aksk", "allow_remote"})
+_SETTING_WORD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if (args.ak is None) != (args.sk is None):
-        raise ValueError("--ak and --sk go together")
+        given, missing = ("--ak", "--sk") if args.sk is None else ("--sk", "--ak")
+        raise SettingError(given, f"needs {missing} as well")
     return EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -70,3 +94,19 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         access_delay_seconds=args.access_delay,
         max_registries_per_project=args.max_registries,
     )
+
+
+def option_message(error: SettingError, args: argparse.Namespace) -> str:
+    """``error`` in the command line's words: the option, not the setting, and the value given.
+
+    EmulatorConfig's message serves the control endpoint and Python callers, who
+    know ``latency_ms``; someone who typed ``--latency-ms -5`` should read that back.
+    """
+    option = OPTIONS.get(error.setting, error.setting)
+    problem = _SETTING_WORD.sub(lambda match: OPTIONS[match.group()], error.problem)
+    if error.setting not in OPTIONS or error.setting in UNQUOTED:
+        return f"{option}: {problem}"
+    value = getattr(args, option.removeprefix("--").replace("-", "_"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # argparse made "2" 2.0; show what was typed
+    return f"{option}: {problem}, got {value}"

@@ -8,6 +8,7 @@ in exactly one place, whether a setting comes from Python, the CLI or HTTP.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -31,6 +32,20 @@ RUNTIME_KEYS = frozenset(
 RATE_KEYS = ("error_rate", "throttle_rate", "drop_rate", "lost_response_rate")
 
 
+class SettingError(ValueError):
+    """A bad setting: ``"{setting}: {problem}"``, with the two parts kept apart.
+
+    A ValueError still, so the control endpoint answers it with a 400 and its text
+    unchanged; the parts let the CLI name its own option (``--latency-ms``) instead of
+    the setting (``latency_ms``) without checking anything a second time.
+    """
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -43,17 +58,19 @@ def is_loopback(host: str) -> bool:
 def _number(name: str, value: object, minimum: float, maximum: float | None = None) -> None:
     # bool is an int subclass; True is no latency.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: must be a number")
+        raise SettingError(name, "must be a number")
+    if not math.isfinite(value):  # NaN passes every comparison below; infinity would sleep forever
+        raise SettingError(name, "must be a finite number")
     if value < minimum or (maximum is not None and value > maximum):
         bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
-        raise ValueError(f"{name}: must be {bounds}")
+        raise SettingError(name, f"must be {bounds}")
 
 
 def _integer(name: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name}: must be an integer")
+        raise SettingError(name, "must be an integer")
     if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}")
+        raise SettingError(name, f"must be >= {minimum}")
 
 
 @dataclass(frozen=True)
@@ -88,23 +105,23 @@ class EmulatorConfig:
         object.__setattr__(self, "tokens", frozenset(self.tokens))
         object.__setattr__(self, "aksk", dict(self.aksk))
         if not self.allow_remote and not is_loopback(self.host):
-            raise ValueError(f"host: {self.host} is not a loopback address (use allow_remote)")
+            raise SettingError("host", "not a loopback address (use allow_remote)")
         _integer("port", self.port, 0)
         if self.port > 65535:
-            raise ValueError("port: must be 0-65535")
+            raise SettingError("port", "must be 0-65535")
         if any(not token for token in self.tokens):
-            raise ValueError("tokens: a token must not be empty")
+            raise SettingError("tokens", "a token must not be empty")
         if any(not ak or not sk for ak, sk in self.aksk.items()):
-            raise ValueError("aksk: access key and secret key must not be empty")
+            raise SettingError("aksk", "access key and secret key must not be empty")
         _number("latency_ms", self.latency_ms, 0)
         for name in RATE_KEYS:
             _number(name, getattr(self, name), 0, 1)
         _integer("retry_after_seconds", self.retry_after_seconds, 0)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
-            raise ValueError("seed: must be an integer or null")
+            raise SettingError("seed", "must be an integer or null")
         _number("access_delay_seconds", self.access_delay_seconds, 0)
         if not isinstance(self.fail_addr_substring, str):
-            raise ValueError("fail_addr_substring: must be a string")
+            raise SettingError("fail_addr_substring", "must be a string")
         _integer("max_registries_per_project", self.max_registries_per_project, 0)
         _integer("lockout_threshold", self.lockout_threshold, 0)
         _number("lockout_seconds", self.lockout_seconds, 0)
