@@ -227,18 +227,35 @@ def test_github_pull_request_plan_then_merge_applies_the_reviewed_plan(hss: Hss,
     assert sorted(e["registry_name"] for e in pushed["registries"]) == ["harbor-prod", "jfrog-build"]
 
 
-def test_github_stale_plan_is_replaced_by_a_fresh_one(hss: Hss, tmp_path: Path) -> None:
+@dataclass
+class ReviewedPlan:
+    """A pull request's plan job has run; `main` is a checkout of main holding its plan artifact."""
+
+    main: Path
+    env: dict[str, str]
+    secrets: dict[str, str]
+
+
+def github_reviewed_plan(hss: Hss, tmp_path: Path, *, merged: tuple[str, str] | None = None
+                         ) -> ReviewedPlan:
+    """Plan on a pull request; optionally merge another change (`old`, `new`) to main; check out main."""
     origin = make_origin(tmp_path, GITHUB_WORKFLOW, ".github/workflows/hss-reconciler.yml")
     pr = clone(origin, tmp_path / "pr")
     sha = git("rev-parse", "HEAD", cwd=pr)
     env, secrets = github_env(hss, tmp_path, sha), github_secrets(hss, sha)
     assert run_github_job("plan", pr, env, secrets).results["Plan"].code == 0
-    merge_change(origin, tmp_path, "registry_addr: harbor.example.com", "registry_addr: harbor2.example.com")
-
+    if merged:
+        merge_change(origin, tmp_path, *merged)
     main = clone(origin, tmp_path / "main")
     (main / "saved-plan").mkdir()
-    shutil.copy(pr / "plan.json", main / "saved-plan" / "plan.json")
-    applied = run_github_job("apply", main, env, secrets).results["Apply"]
+    shutil.copy(pr / "plan.json", main / "saved-plan" / "plan.json")  # the artifact hand-over
+    return ReviewedPlan(main, env, secrets)
+
+
+def test_github_stale_plan_is_replaced_by_a_fresh_one(hss: Hss, tmp_path: Path) -> None:
+    reviewed = github_reviewed_plan(
+        hss, tmp_path, merged=("registry_addr: harbor.example.com", "registry_addr: harbor2.example.com"))
+    applied = run_github_job("apply", reviewed.main, reviewed.env, reviewed.secrets).results["Apply"]
     assert applied.code == 0, applied.output
     assert "saved plan is stale" in applied.stderr
     assert "::notice::The reviewed plan is stale" in applied.stdout
@@ -247,17 +264,9 @@ def test_github_stale_plan_is_replaced_by_a_fresh_one(hss: Hss, tmp_path: Path) 
 
 def test_github_reviewed_plan_failing_for_another_reason_fails_the_job(hss: Hss, tmp_path: Path) -> None:
     # Only exit 4 (stale) means "plan again"; any other failure is the job's answer.
-    origin = make_origin(tmp_path, GITHUB_WORKFLOW, ".github/workflows/hss-reconciler.yml")
-    pr = clone(origin, tmp_path / "pr")
-    sha = git("rev-parse", "HEAD", cwd=pr)
-    env, secrets = github_env(hss, tmp_path, sha), github_secrets(hss, sha)
-    assert run_github_job("plan", pr, env, secrets).results["Plan"].code == 0
-
-    main = clone(origin, tmp_path / "main")
-    (main / "saved-plan").mkdir()
-    shutil.copy(pr / "plan.json", main / "saved-plan" / "plan.json")
-    wrong_key = {**secrets, "HUAWEICLOUD_SDK_SK": "not-the-secret-key"}
-    applied = run_github_job("apply", main, env, wrong_key).results["Apply"]
+    reviewed = github_reviewed_plan(hss, tmp_path)
+    wrong_key = {**reviewed.secrets, "HUAWEICLOUD_SDK_SK": "not-the-secret-key"}
+    applied = run_github_job("apply", reviewed.main, reviewed.env, wrong_key).results["Apply"]
     assert applied.code == 1, applied.output
     assert "HSS AddRegistry failed: HTTP 401" in applied.stderr
     assert "planning again" not in applied.output and "stale" not in applied.output
