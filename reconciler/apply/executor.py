@@ -200,8 +200,8 @@ class _Run:
         if change.action in (Action.CREATE, Action.REPLACE):
             return self._create(client, registry)
         if registry_id is None:
-            raise ReconcilerError(f"{change.address}: HSS has no registry named '{change.name}' and "
-                                  "its id was never learned; run plan (with refresh) again")
+            raise ReconcilerError(f"HSS has no registry named '{change.name}' and its id was never "
+                                  "learned; run plan (with refresh) again")
         if change.action is Action.ADOPT:
             self._record(registry, registry_id, None if change.send_password else registry.password_version)
         if change.send_password or change.action is Action.UPDATE:
@@ -276,9 +276,9 @@ class _Run:
         differs = changed_fields(found, registry.attributes)
         if differs:
             raise ReconcilerError(
-                f"{registry.address}: HSS already has a registry named '{registry.name}' (id "
-                f"{found['id']}), made since the plan, that differs in {', '.join(differs)}; it was "
-                "left as it is. Run plan again: it shows adopting that registry and what would change.")
+                f"HSS already has a registry named '{registry.name}' (id {found['id']}), made since the "
+                f"plan, that differs in {', '.join(differs)}; it was left as it is. Run plan again to "
+                "see what adopting it would change.")
 
     def _adopt_found(self, registry: DesiredRegistry, registry_id: str) -> str:
         logger.info("%s: the registry exists already (id %s); recording it", registry.address,

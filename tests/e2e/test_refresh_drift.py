@@ -110,7 +110,7 @@ def test_saved_create_meeting_someone_elses_registry_of_that_name_leaves_it_alon
 
     applied = cli(hss, "apply", str(plan_file))
     assert applied.code == 1, applied.output
-    assert f"HSS already has a registry named 'alpha' (id {theirs})" in applied.output
+    assert f"Error: {TARGET}/alpha: HSS already has a registry named 'alpha' (id {theirs})" in applied.stderr
     assert "differs in registry_type, registry_addr" in applied.output
     after = api.by_name()["alpha"]
     assert (after["registry_type"], after["registry_addr"]) == ("Jfrog", "colleague.example.com")
@@ -152,5 +152,6 @@ def test_without_refresh_an_entry_neither_known_by_id_nor_in_hss_is_a_clear_erro
 
     applied = cli(hss, "apply", str(ws), "--refresh=false", "--auto-approve")
     assert applied.code == 1, applied.output
-    assert "HSS has no registry named 'alpha' and its id was never learned" in applied.stderr
+    assert f"Error: {TARGET}/alpha: HSS has no registry named 'alpha' and its id was never learned" \
+        in applied.stderr
     assert "Traceback" not in applied.output and "bug" not in applied.output
