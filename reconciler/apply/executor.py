@@ -261,10 +261,9 @@ class _Run:
         if refusal.status != 400:  # throttled, auth, unreachable: not about this name
             return None
         try:
-            found = client.find_registries(registry.name)
+            return _Run._named(client, registry.name)
         except ApiError:
             return None  # the refusal is the better message
-        return found[0] if found else None
 
     @staticmethod
     def _refuse_someone_elses(registry: DesiredRegistry, found: dict[str, Any]) -> None:
@@ -287,10 +286,16 @@ class _Run:
         return registry_id
 
     @staticmethod
+    def _named(client: HssClient, name: str) -> dict[str, Any] | None:
+        """The registry named exactly `name`, or None if HSS has none."""
+        found = client.find_registries(name)
+        return found[0] if found else None
+
+    @staticmethod
     def _find(client: HssClient, name: str) -> str | None:
         """The id of the registry named exactly `name`, or None if HSS has none."""
-        found = client.find_registries(name)
-        return str(found[0]["id"]) if found else None
+        found = _Run._named(client, name)
+        return str(found["id"]) if found else None
 
     @staticmethod
     def _entry(registry: DesiredRegistry, registry_id: str | None,
