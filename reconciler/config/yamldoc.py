@@ -19,6 +19,11 @@ from reconciler.config.problems import Problem, format_path
 # The format nests 4 levels; libyaml's composer recurses in C and crashes the
 # interpreter on ~50,000 open brackets, so depth is checked on the event stream.
 MAX_DEPTH = 64
+# Newer libyaml (PyYAML 6.0.4's wheels) has a nesting limit of its own (1,000).
+# On one long line of flow brackets its scanner reads ahead past our limit
+# before the first event arrives, so its refusal reaches us first: it is
+# reported as ours, at libyaml's mark (see yamlfile._syntax_problem).
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 # Values after alias expansion: far above any real file, far below a billion laughs.
 MAX_VALUES = 100_000
 

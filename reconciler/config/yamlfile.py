@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.config.problems import ConfigProblems, Problem
-from reconciler.config.yamldoc import MAX_DEPTH, MAX_VALUES, Mark, YamlDocument
+from reconciler.config.yamldoc import LIBYAML_TOO_DEEP, MAX_DEPTH, MAX_VALUES, TOO_DEEP, Mark, YamlDocument
 from reconciler.config.yamlevents import NeedsGraph, parse_events
 from reconciler.config.yamlgraph import parse_graph
 
@@ -64,6 +64,8 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    if exc.problem == LIBYAML_TOO_DEEP:
+        return Problem(file, line, column, "", TOO_DEEP)  # _raise_our_depth_problem found none
     reason = exc.problem or exc.context or "invalid YAML"
     # "while parsing a block mapping" adds nothing; "expected a single document" does.
     if exc.problem and exc.context and not exc.context.startswith("while "):
@@ -83,6 +85,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             doc = YamlDocument(file=file, data=None)
             parse_graph(text, doc)
     except yaml.MarkedYAMLError as exc:
+        if exc.problem == LIBYAML_TOO_DEEP and exc.problem_mark is not None:
+            _raise_our_depth_problem(text[: exc.problem_mark.index], file)
         raise ConfigProblems([_syntax_problem(exc, text, file)]) from None
     except yaml.reader.ReaderError as exc:
         raise ConfigProblems([_character_problem(exc, text, file)]) from None
@@ -90,6 +94,19 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigProblems([Problem(file, 0, 0, "", f"invalid YAML: {first_line}")]) from None
     return doc
+
+
+def _raise_our_depth_problem(prefix: str, file: str) -> None:
+    """Raise our own depth problem, found in the text before libyaml's nesting limit stopped it.
+
+    libyaml refused the file while reading ahead, before its events reached our
+    check. The prefix holds no more than libyaml's limit and ends early, so its
+    events stream and our check names the same place on every PyYAML release.
+    """
+    try:
+        parse_events(prefix, YamlDocument(file=file, data=None))
+    except (NeedsGraph, yaml.YAMLError):
+        pass  # an alias or a syntax error came first: libyaml's place is reported instead
 
 
 def _character_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:

@@ -39,7 +39,14 @@ def _symlink_loop(workspace: Path) -> None:
     os.symlink("a.yaml", workspace / "b.yaml")
 
 
+def _sixty_thousand_brackets(workspace: Path) -> None:
+    # One line: libyaml reads ahead of the events, and newer releases refuse it first.
+    depth = 60_000
+    (workspace / "registries.yaml").write_text(f"version: 1\ntarget: {'[' * depth}{']' * depth}\n")
+
+
 GENERATORS: dict[str, Callable[[Path], None]] = {
+    "deep-nesting-one-long-line": _sixty_thousand_brackets,
     "file-50mb": _fifty_megabytes,
     "symlink-loop": _symlink_loop,
 }

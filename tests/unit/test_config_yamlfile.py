@@ -118,11 +118,23 @@ def test_recursive_alias_is_a_problem_not_a_crash() -> None:
 
 
 def test_deep_nesting_is_refused_before_the_composer_sees_it() -> None:
-    # ~50,000 open brackets crash libyaml's recursive composer (a segfault).
+    # ~50,000 open brackets crash libyaml's recursive composer (a segfault). On one
+    # line, libyaml's scanner reads far ahead of the events; where it has a nesting
+    # limit of its own (PyYAML 6.0.4's wheels) that refusal arrives first, and is
+    # reported in our words, never libyaml's.
     depth = 60_000
     problem = only_problem("x: " + "[" * depth + "]" * depth + "\n")
-    assert f"nested more than {yamlfile.MAX_DEPTH} levels deep" in problem.message
-    assert problem.line == 1
+    assert problem.message == f"nested more than {yamlfile.MAX_DEPTH} levels deep"
+    # The mapping is level 1, so the 64th bracket (column 3 + 64) is one too deep.
+    assert (problem.file, problem.line, problem.column) == ("f.yaml", 1, 3 + yamlfile.MAX_DEPTH)
+
+
+def test_deep_nesting_on_many_lines_is_refused_at_our_limit() -> None:
+    # One bracket a line: libyaml streams events, so our own check stops it at level 65.
+    depth = 2_000
+    problem = only_problem("x:\n" + "".join(" [\n" for _ in range(depth)) + " " + "]" * depth + "\n")
+    assert problem.message == f"nested more than {yamlfile.MAX_DEPTH} levels deep"
+    assert (problem.line, problem.column) == (yamlfile.MAX_DEPTH + 1, 2)
 
 
 def test_nesting_through_aliases_is_bounded_too() -> None:
