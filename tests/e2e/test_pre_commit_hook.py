@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.conftest import QUICKSTART, REPO, Result
 
-PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "reconciler", "schemas",
+PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "reconciler", "schemas",
                  "examples/quickstart")
 SAMPLE_CONFIG = REPO / "examples" / "pre-commit" / ".pre-commit-config.yaml"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]

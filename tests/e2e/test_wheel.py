@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from tests.e2e.conftest import CREDENTIAL_VARS, REPO
@@ -16,6 +17,11 @@ def test_wheel_carries_schemas_and_runs_demo(tmp_path: Path) -> None:
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
                    check=True, capture_output=True)
     (wheel,) = wheels.glob("hss_reconciler-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        tops = {name.split("/", 1)[0] for name in archive.namelist()}
+        licenses = [name for name in archive.namelist() if "/licenses/" in name]
+    assert tops == {"reconciler", "hss_reconciler-0.1.0.dist-info"}  # no test code, nothing else
+    assert licenses == ["hss_reconciler-0.1.0.dist-info/licenses/LICENSE"]
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
