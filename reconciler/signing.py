@@ -3,6 +3,12 @@
 A leaf module with no imports from the engine: the HTTP client signs with it
 and the emulator verifies with it, so both sides agree by construction and the
 oracle test (tests/oracle) pins both to the official SDK's ``Signer``.
+
+The algorithm is the one Huawei Cloud's API Request Signing Guide documents
+(chapter "AK/SK Signing and Authentication Algorithm", from its first page,
+"AK/SK Authentication Process": canonical request, string to sign, signature,
+Authorization header):
+https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-001.html
 """
 
 from __future__ import annotations

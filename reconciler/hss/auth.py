@@ -78,7 +78,11 @@ class AkSkAuth(httpx.Auth):
 
 
 class TokenAuth(httpx.Auth):
-    """Sends an IAM user token as ``X-Auth-Token`` (the seeds' documented header)."""
+    """Sends an IAM user token as ``X-Auth-Token``.
+
+    That is the request header every HSS API reference page documents, e.g. AddRegistry:
+    https://support.huaweicloud.com/intl/en-us/api-hss2.0/AddRegistry.html
+    """
 
     def __init__(self, token: Secret) -> None:
         self._token = token

@@ -4,6 +4,22 @@ A target is one endpoint, project and enterprise project. The client holds no
 mutable state, so apply may share one across threads (``httpx.Client`` is
 thread-safe). Every call goes through :meth:`HssClient._send`, the single seam
 where the retry policy (:mod:`reconciler.hss.retry`) applies.
+
+Paths, parameters and ranges are the HSS API reference's (Huawei Cloud Help
+Center, Host Security Service, API Reference), one page per operation:
+
+- AddRegistry, ``POST /v5/{project_id}/image/registries``:
+  https://support.huaweicloud.com/intl/en-us/api-hss2.0/AddRegistry.html
+- ListRegistry, ``GET /v5/{project_id}/image/registries`` (``offset`` 0-2,000,000,
+  ``limit`` 10-200): https://support.huaweicloud.com/intl/en-us/api-hss2.0/ListRegistry.html
+- UpdateRegistry, ``PUT /v5/{project_id}/image/registries/{id}``:
+  https://support.huaweicloud.com/intl/en-us/api-hss2.0/UpdateRegistry.html
+- DeleteRegistry, ``DELETE /v5/{project_id}/image/registries/{id}``:
+  https://support.huaweicloud.com/intl/en-us/api-hss2.0/DeleteRegistry.html
+- BatchDeleteRegistry, ``POST /v5/{project_id}/image/registries/batch-delete``:
+  https://support.huaweicloud.com/intl/en-us/api-hss2.0/BatchDeleteRegistry.html
+- ShowImageUploadCommand, ``GET /v5/{project_id}/image/registries/image-upload-command``:
+  https://support.huaweicloud.com/intl/tr-tr/api-hss2.0/ShowImageUploadCommand.html
 """
 
 from __future__ import annotations
@@ -37,7 +53,7 @@ from reconciler.secrets import REDACTOR, Secret
 logger = logging.getLogger("reconciler.hss")
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
-PAGE_SIZE = 200  # the documented maximum of ``limit``
+PAGE_SIZE = 200  # the documented maximum of ``limit`` (ListRegistry, see the module docstring)
 MAX_OFFSET = 2_000_000  # the documented maximum of ``offset``: a bound on a misbehaving server
 LIST_FILTERS = frozenset(
     {"registry_name", "registry_id", "registry_type", "registry_addr", "status"}
