@@ -11,6 +11,7 @@ node graph (yamlgraph.py). yamldoc.py holds what both share.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import yaml
@@ -103,10 +104,9 @@ def _raise_our_depth_problem(prefix: str, file: str) -> None:
     check. The prefix holds no more than libyaml's limit and ends early, so its
     events stream and our check names the same place on every PyYAML release.
     """
-    try:
+    # An alias or a syntax error may come first: then libyaml's place is reported instead.
+    with contextlib.suppress(NeedsGraph, yaml.YAMLError):
         parse_events(prefix, YamlDocument(file=file, data=None))
-    except (NeedsGraph, yaml.YAMLError):
-        pass  # an alias or a syntax error came first: libyaml's place is reported instead
 
 
 def _character_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:

@@ -18,12 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def install_from_checkout(venv: Path) -> str:
-    """Create `venv`, pip-install this checkout into it (a wheel, byte-compiled); its CLI's path."""
+    """Create `venv` with the locked runtime and this checkout (a wheel, byte-compiled); its CLI's path."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    result = subprocess.run([*pip, str(REPO)], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"installing the checkout into {venv} failed:\n{result.stderr[-2000:]}")
+    # The locked runtime (as README's first command installs it), then the checkout as a wheel.
+    for args in (["-r", str(REPO / "requirements" / "runtime.txt")],
+                 ["--no-deps", "--no-build-isolation", str(REPO)]):
+        result = subprocess.run([*pip, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"installing the checkout into {venv} failed:\n{result.stderr[-2000:]}")
     cli = venv / "bin" / "hss-reconciler"
     version = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True)
     if not version.stdout.startswith("hss-reconciler "):

@@ -16,8 +16,9 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-LOCKS = {"runtime.txt": PYPROJECT["project"]["dependencies"],
-         "test.txt": PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["test"]}
+RUNTIME = PYPROJECT["project"]["dependencies"]
+LOCKS = {"runtime.txt": RUNTIME, "test.txt": RUNTIME + PYPROJECT["project"]["optional-dependencies"]["test"]}
+REGENERATE = "python3 tools/lock.py"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 
 
@@ -32,17 +33,17 @@ def test_every_requirement_is_pinned_in_the_lock_within_its_range(lock_name: str
     for text in [*LOCKS[lock_name], *PYPROJECT["build-system"]["requires"]]:
         requirement = Requirement(text)
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"requirements/{lock_name} has no pin for {text}: run python3 tools/lock.py"
+        assert name in pins, f"requirements/{lock_name} has no pin for {text}: run {REGENERATE}"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"requirements/{lock_name} pins {name}=={pins[name]}, outside {text}: run python3 tools/lock.py")
+            f"requirements/{lock_name} pins {name}=={pins[name]}, outside {text}: run {REGENERATE}")
 
 
 @pytest.mark.parametrize("lock_name", sorted(LOCKS))
 def test_every_pin_carries_hashes(lock_name: str) -> None:
     # pip installs a file only if its hash is listed: a replaced upload on the index is refused.
-    entries = re.split(r"\n(?=[A-Za-z0-9])", (REPO / "requirements" / lock_name).read_text().split("\n", 2)[2])
-    pinned = [entry for entry in entries if PIN.match(entry)]
-    assert len(pinned) == len(_pins((REPO / "requirements" / lock_name).read_text())) > 5
+    lock = (REPO / "requirements" / lock_name).read_text()
+    pinned = [entry for entry in re.split(r"\n(?=[A-Za-z0-9])", lock) if PIN.match(entry)]
+    assert len(pinned) == len(_pins(lock)) > 5
     unhashed = [entry.split()[0] for entry in pinned if "--hash=sha256:" not in entry]
     assert not unhashed
 
@@ -58,7 +59,8 @@ def _readme_command(number: int) -> str:
 def test_ci_runs_exactly_the_readme_test_command_then_the_gates() -> None:
     test_command = _readme_command(2)
     assert "requirements/test.txt" in test_command and test_command.endswith("python -m pytest")
-    ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines()
+          if line and not line.startswith("#")]
     assert test_command in ci
     assert ci[ci.index(test_command) + 1:] == [".venv/bin/ruff check .", ".venv/bin/mypy"]
 
