@@ -20,6 +20,11 @@ class Output:
     def print(self, text: str = "") -> None:
         self._emit(self.stdout, text)
 
+    def prompt(self, text: str) -> None:
+        """A question on stdout, the answer typed on the same line."""
+        self.stdout.write(REDACTOR.redact(text))
+        self.stdout.flush()
+
     def error(self, text: str) -> None:
         self._emit(self.stderr, self.err_palette.paint("Error: ", "red") + text)
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import __version__
-from reconciler.cli.workspace import open_workspace
+from reconciler.engine.options import WorkspaceOptions
+from reconciler.engine.session import Session
 from reconciler.errors import StateError
 from reconciler.state.lock import LockHeld, StateLock, acquire, force_unlock, lock_path, read_lock
 
@@ -214,25 +215,29 @@ def files(tmp_path: Path) -> Path:
     return directory
 
 
-def test_workspace_holds_the_lock_until_closed(files: Path) -> None:
+def _open(files: Path, lock_timeout: float | None = None, operation: str = "apply") -> Session:
+    return Session.open(WorkspaceOptions((str(files),), lock_timeout=lock_timeout, operation=operation))
+
+
+def test_session_holds_the_lock_until_closed(files: Path) -> None:
     state = files / "hss-reconciler.state.json"
-    with open_workspace([str(files)], None, lock_timeout=0, operation="import") as workspace:
-        assert workspace.lock is not None
+    with _open(files, lock_timeout=0, operation="import") as session:
+        assert session.lock is not None
         holder = read_lock(lock_path(state))
         assert holder is not None and holder.operation == "import"
         with pytest.raises(LockHeld):
-            open_workspace([str(files)], None, lock_timeout=0)
-        plain = open_workspace([str(files)], None)  # read-only: no lock, no wait, no error
+            _open(files, lock_timeout=0)
+        plain = _open(files)  # read-only: no lock, no wait, no error
         assert plain.lock is None
         plain.close()
         assert lock_path(state).exists()
     assert not lock_path(state).exists()
 
 
-def test_workspace_releases_the_lock_when_the_state_is_refused(files: Path) -> None:
+def test_session_releases_the_lock_when_the_state_is_refused(files: Path) -> None:
     state = files / "hss-reconciler.state.json"
     state.write_text("{ not json")
     with pytest.raises(StateError, match="not valid JSON"):
-        open_workspace([str(files)], None, lock_timeout=0)
+        _open(files, lock_timeout=0)
     assert not lock_path(state).exists()
     assert state.read_text() == "{ not json"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from reconciler.cli import options
 from reconciler.cli.output import Output
-from reconciler.cli.workspace import open_workspace, workspace_clients
+from reconciler.engine.session import Session
+from reconciler.engine.single import live_by_id
 from reconciler.plan.saved import load_plan, looks_like_plan_file
 from reconciler.render.formats import render_plan_as
 from reconciler.render.managed import (
@@ -24,19 +25,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.print(render_plan_as(args.format, saved.plan, out.palette, {"inputs": saved.inputs.to_json()},
                                  plan_file=args.paths[0]))
         return 0
-    workspace = open_workspace(args.paths, args.state)
-    live: dict[str, dict[str, Any]] | None = None
-    if args.refresh and workspace.state.entries:
-        from reconciler.refresh import refresh
-
-        with workspace_clients(workspace, args) as clients:
-            pages = refresh(clients)
-        live = {str(item.get("id")): item for items in pages.values() for item in items}
-    view = managed_view(workspace.state, live)
-    if args.format == "json":
-        out.print(render_managed_json(view))
-    elif args.format == "markdown":
-        out.print(render_managed_markdown(view))
-    else:
-        out.print(render_managed_text(view, out.palette))
+    with Session.open(options.workspace(args), options.connection(args)) as session:
+        live = live_by_id(session) if args.refresh else None
+        view = managed_view(session.state, live)
+    renderers = {"json": render_managed_json, "markdown": render_managed_markdown,
+                 "text": lambda v: render_managed_text(v, out.palette)}
+    out.print(renderers[args.format](view))
     return 0

@@ -1,0 +1,97 @@
+"""What `apply` shows a person: the question, progress lines, and the closing report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from reconciler.apply.events import ApplyEvent, Phase
+from reconciler.apply.executor import ApplyResult
+from reconciler.cli.output import Output
+from reconciler.engine.applying import ApplyOutcome
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import Action, Plan
+from reconciler.render.results import render_apply_result, render_outputs, render_wait
+
+VERBS = {
+    Action.CREATE: ("Creating", "Creation"),
+    Action.UPDATE: ("Modifying", "Modifications"),
+    Action.REPLACE: ("Replacing", "Replacement"),
+    Action.DELETE: ("Destroying", "Destruction"),
+    Action.ADOPT: ("Adopting", "Adoption"),
+    Action.FORGET: ("Forgetting", "Forgetting"),
+}
+
+
+def confirm(out: Output) -> Callable[[Plan], bool]:
+    def ask(plan: Plan) -> bool:
+        if not sys.stdin.isatty():
+            raise ReconcilerError("apply needs approval: run it in a terminal, or pass --auto-approve")
+        out.print("\nDo you want to perform these actions?\n"
+                  "  Only 'yes' will be accepted to approve.\n")
+        out.prompt("  Enter a value: ")
+        return sys.stdin.readline().strip() == "yes"
+    return ask
+
+
+def reporter(say: Callable[[str], None], out: Output) -> Callable[[ApplyEvent], None]:
+    def report(event: ApplyEvent) -> None:
+        doing, noun = VERBS[event.change.action]
+        name = event.change.address
+        if event.phase is Phase.STARTED:
+            say(f"{name}: {doing}...")
+        elif event.phase is Phase.STILL_RUNNING:
+            say(f"{name}: Still {doing.lower()}... [{event.elapsed:.0f}s elapsed]")
+        elif event.phase is Phase.DONE:
+            ident = f" [id={event.registry_id}]" if event.registry_id else ""
+            say(f"{name}: {noun} complete after {event.elapsed:.0f}s{ident}")
+        else:
+            out.error(f"{name}: {event.message}")
+    return report
+
+
+def summary(result: ApplyResult) -> str:
+    imported = f"{result.imported} imported, " if result.imported else ""
+    return (f"Resources: {imported}{result.added} added, {result.changed} changed, "
+            f"{result.destroyed} destroyed.")
+
+
+def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:
+    result, waited = outcome.result, outcome.waited
+    found = [f"Apply failed for {len(result.failed)} of {len(outcome.plan.changes)} changes. "
+             f"{summary(result)} The state records every change that succeeded; fix the cause and run "
+             "apply again."] if result.failed else []
+    if waited is not None and not waited.ok:
+        found.append("HSS could not access every registry: " + "; ".join(
+            [f"{s.address}: fail ({s.fail_reason or 'no reason given'})" for s in waited.failed]
+            + [f"{a}: still accessing after {wait_timeout:.0f}s" for a in waited.timed_out]
+            + [f"{a}: no longer in HSS" for a in waited.missing]))
+    return found
+
+
+def report(outcome: ApplyOutcome, fmt: str, wait_timeout: float, out: Output) -> int:
+    """The closing lines (text) or the one result document (json, markdown); the exit code."""
+    if outcome.cancelled:
+        out.print("\nApply cancelled.")
+        return 1
+    if not outcome.ran:  # nothing to change
+        if fmt != "text":
+            out.print(render_apply_result(fmt, outcome.plan, None, None, None))
+        return 0
+    found = problems(outcome, wait_timeout)
+    for address, reason in outcome.outputs.failures.items():
+        out.warn(f"{address}: could not get the upload commands ({reason}); "
+                 "run 'hss-reconciler upload-command NAME' later")
+    if fmt == "text":
+        if outcome.waited is not None:
+            out.print(render_wait(outcome.waited, out.palette))
+        if not found:
+            out.print("\n" + out.palette.paint(f"Apply complete! {summary(outcome.result)}", "green"))
+        if outcome.outputs.commands:
+            out.print("\n" + render_outputs(outcome.outputs))
+    else:
+        out.info("" if found else f"Apply complete! {summary(outcome.result)}")
+        out.print(render_apply_result(fmt, outcome.plan, outcome.result, outcome.outputs, outcome.waited))
+    for problem in found:
+        out.error(problem)
+    return 1 if found else 0

@@ -1,0 +1,1 @@
+"""The engine: the one front door every command goes through (see session.py)."""

@@ -1,0 +1,92 @@
+"""Apply a plan: refuse it if unsafe, ask (through a hook), run it, then outputs and `--wait`.
+
+The outcome is data: what ran, what failed, the upload commands, the access
+statuses. The CLI phrases it; the exit code follows from it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+
+from reconciler.apply.events import Reporter, ignore
+from reconciler.apply.executor import ApplyResult, apply_plan
+from reconciler.apply.outputs import UploadCommands, fetch_upload_commands
+from reconciler.apply.waiting import WaitResult
+from reconciler.config.model import TargetKey
+from reconciler.engine.options import ApplyOptions
+from reconciler.engine.session import Session
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import Action, Plan
+from reconciler.state.checkpoint import Checkpointer
+
+
+class UnsafePlanError(ReconcilerError):
+    """The plan destroys more than the safety share of a target, and --force was not given."""
+
+
+@contextmanager
+def _never_interrupted() -> Iterator[threading.Event]:
+    yield threading.Event()
+
+
+@dataclass
+class ApplyHooks:
+    """How the engine reaches the person or pipeline running it."""
+
+    approve: Callable[[Plan], bool] | None = None  # None: approved already (--auto-approve, a saved plan)
+    report: Reporter = ignore  # progress of each change
+    say: Callable[[str], None] = lambda text: None  # a line of progress between phases
+    # Entered while changes run; the event it yields is set to start nothing new (a signal came).
+    interruptible: Callable[[], AbstractContextManager[threading.Event]] = _never_interrupted
+    # Called as soon as the changes have run, before outputs: the CLI exits there after a signal.
+    changes_done: Callable[[Plan, ApplyResult], None] = lambda plan, result: None
+
+
+@dataclass
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult = field(default_factory=ApplyResult)
+    outputs: UploadCommands = field(default_factory=UploadCommands)
+    waited: WaitResult | None = None
+    cancelled: bool = False
+    ran: bool = False  # False: nothing to do, or cancelled
+
+    @property
+    def ok(self) -> bool:
+        return not self.cancelled and not self.result.failed and (self.waited is None or self.waited.ok)
+
+
+def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
+    if not plan.has_changes:
+        return ApplyOutcome(plan)
+    if plan.unsafe and not options.force:
+        raise UnsafePlanError("refusing an unsafe plan: " + "; ".join(plan.unsafe_reasons)
+                              .replace("; apply needs --force", "") + ". Check the plan; pass --force "
+                              "if these deletions are intended.")
+    if hooks.approve is not None and not hooks.approve(plan):
+        return ApplyOutcome(plan, cancelled=True)
+    hooks.say("")
+    clients = session.clients()
+    with hooks.interruptible() as stop:
+        # One event stops new changes, whether a signal came or the state could not be written.
+        checkpointer = Checkpointer(session.store, session.state, stop=stop)
+        result = apply_plan(plan, session.desired, checkpointer, clients,
+                            parallelism=session.connection.parallelism, report=hooks.report, stop=stop)
+    hooks.changes_done(plan, result)
+    outcome = ApplyOutcome(plan, result, ran=True)
+    touched = [session.desired.registries[c.address] for c in result.done
+               if c.address in session.desired.registries and c.action is not Action.FORGET]
+    outcome.outputs = fetch_upload_commands(touched, clients)
+    if options.wait and touched:
+        from reconciler.apply.waiting import wait_for_access
+
+        names: dict[TargetKey, list[str]] = {}
+        for registry in touched:
+            names.setdefault(registry.target, []).append(registry.name)
+        hooks.say(f"\nWaiting up to {options.wait_timeout:.0f}s for HSS to reach {len(touched)} "
+                  f"registr{'y' if len(touched) == 1 else 'ies'}...")
+        outcome.waited = wait_for_access(clients, names, options.wait_timeout)
+    return outcome

@@ -1,0 +1,166 @@
+"""The engine's front door: one run's registry files, state, lock and HSS clients.
+
+Every command that reads or changes HSS opens a Session from typed options and
+makes one call on it (`plan`, `apply`, ...); what it gets back is data for a
+renderer. The prompt, the progress printer and the interrupt flag come in as
+callbacks (`ApplyHooks`), so the engine never prints, asks or handles signals.
+
+A Session that writes the state is opened with a lock timeout and holds the
+lock until it is closed; a read-only one takes no lock, so `plan` still works
+while an `apply` runs. HSS clients are opened on first use and shared, so the
+connections (and TLS sessions) the refresh opened carry the changes too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from reconciler.config.model import Desired, TargetConfig, TargetKey
+from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_workspace, workspace_dir
+from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
+from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.hss.client import HssClient
+from reconciler.plan.diff import PlanOptions as Rules
+from reconciler.plan.diff import make_plan, unmatched_selections
+from reconciler.plan.model import Plan
+from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
+from reconciler.state.model import State
+from reconciler.state.store import DEFAULT_STATE_NAME, StateStore, remove_stale_temporaries
+
+if TYPE_CHECKING:
+    from reconciler.state.lock import StateLock
+
+
+class Session:
+    def __init__(self, desired: Desired, store: StateStore, state: State, lock: StateLock | None = None,
+                 connection: Connection | None = None) -> None:
+        self.desired = desired
+        self.store = store
+        self.state = state
+        self.lock = lock
+        self.connection = connection or Connection()
+        self._exits = ExitStack()
+        self._clients: dict[TargetKey, HssClient] | None = None
+
+    @classmethod
+    def open(cls, where: WorkspaceOptions, connection: Connection | None = None) -> Session:
+        """Load the files and the state; with a lock timeout, lock the state first.
+
+        The lock is taken before the state is read, so the state this run starts
+        from is the one no other run is changing.
+        """
+        files = [Path(p) for p in where.paths] or [Path(".")]
+        desired = load_workspace(files, os.environ)
+        path = Path(where.state) if where.state else workspace_dir(files) / DEFAULT_STATE_NAME
+        store = StateStore(path)
+        lock = None
+        if where.lock_timeout is not None:  # read-only runs never load the lock's machinery
+            from reconciler.state.lock import acquire
+
+            lock = acquire(path, where.operation, where.lock_timeout)
+        try:
+            if lock is not None:
+                remove_stale_temporaries(path)
+            state = store.load()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return cls(desired, store, state, lock, connection)
+
+    def release_lock(self) -> None:
+        """Release the state lock, if this session took one; harmless otherwise."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def close(self) -> None:
+        try:
+            self._exits.close()
+        finally:
+            self.release_lock()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def state_existed(self) -> bool:
+        return self.store.path.exists()
+
+    def targets(self) -> list[TargetConfig]:
+        """Declared targets plus any the state still has registries in."""
+        targets = dict(self.desired.targets)
+        override = os.environ.get(ENDPOINT_ENV)
+        for entry in self.state.entries.values():
+            if entry.target not in targets:
+                endpoint = override or default_endpoint(entry.target.region)
+                targets[entry.target] = TargetConfig(entry.target, endpoint)
+        return [targets[k] for k in sorted(targets)]
+
+    def clients(self, targets: list[TargetConfig] | None = None) -> dict[TargetKey, HssClient]:
+        """One client per target, opened on first use and shared until the session closes."""
+        if self._clients is None:
+            chosen = self.targets() if targets is None else targets
+            self._clients = self._exits.enter_context(hss_clients(chosen, self.connection))
+        return self._clients
+
+    def plan(self, options: PlanOptions) -> Plan:
+        """Refresh (unless told not to) and diff the declared registries against the state and HSS."""
+        unmatched = unmatched_selections(options.targets, self.desired, self.state)
+        if unmatched:
+            raise ReconcilerError(f"--target {unmatched[0]}: no declared or managed registry has this "
+                                  "name or address (see 'hss-reconciler state list')")
+        rules = Rules(destroy=options.destroy, only=options.targets)
+        if not options.refresh:
+            return make_plan(self.desired, self.state, None, rules)
+        from reconciler.refresh import refresh
+
+        return make_plan(self.desired, self.state, refresh(self.clients()), rules)
+
+    def plan_inputs(self, paths: tuple[str, ...], options: PlanOptions) -> PlanInputs:
+        """What `apply FILE` must find unchanged; paths stay as typed, so CI checkouts can move."""
+        existed = self.state_existed
+        return PlanInputs(paths=list(paths) or ["."], state_path=str(self.store.path),
+                          lineage=self.state.lineage if existed else None,
+                          serial=self.state.serial if existed else 0,
+                          config_digest=config_digest(self.desired), destroy=options.destroy,
+                          only=list(options.targets), refreshed=options.refresh)
+
+    def saved_plan(self, saved: SavedPlan, source: str) -> Plan:
+        """The saved plan, if the state and the declared registries are what it was made from."""
+        existed = self.state_existed
+        why = saved.stale_because(self.state.lineage if existed else None,
+                                  self.state.serial if existed else 0, config_digest(self.desired))
+        if why:
+            raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
+                                 f"plan with 'hss-reconciler plan -out {source}' and review it.")
+        return saved.plan
+
+
+@contextmanager
+def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator[dict[TargetKey, HssClient]]:
+    """One client per target, all on one connection pool (closed on exit)."""
+    from reconciler.connect import clients_for
+    from reconciler.hss.credentials import credentials_from_env
+    from reconciler.hss.transport import make_http_client
+
+    # No TLS context (and no reading of the system CA store) when nothing speaks https.
+    plain_http = all(t.endpoint.startswith("http://") for t in targets)
+    verify: bool | str = False if connection.insecure or plain_http else (connection.ca_bundle or True)
+    if connection.insecure:
+        logging.getLogger("reconciler").warning(
+            "--insecure: TLS certificates are not verified; anyone on the path can read the "
+            "credentials and registry passwords this run sends. Never use it in production.")
+    credentials = credentials_from_env(os.environ)
+    connections = max(connection.parallelism, min(len(targets), 64), 10) + 2
+    with make_http_client(credentials, verify=verify, max_connections=connections) as http:
+        yield clients_for(targets, http)
