@@ -7,8 +7,6 @@ import sys
 
 from reconciler.secrets import RedactingFilter
 
-LEVELS = ("debug", "info", "warning", "error")
-
 
 def configure_logging(level_name: str, verbosity: int) -> None:
     level = getattr(logging, level_name.upper())

@@ -1,4 +1,4 @@
-"""Entry point: argument parsing and the one error handler.
+"""Entry point: signals, argument parsing and the one error handler.
 
 Only argparse and the standard library are imported here; each command's
 modules are imported when it runs, so `--version` and `--help` start fast.
@@ -7,34 +7,92 @@ modules are imported when it runs, so `--version` and `--help` start fast.
 from __future__ import annotations
 
 import argparse
-import difflib
 import gc
 import importlib
-import logging
+import re
 import signal
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
 
 from reconciler import __version__
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
-COMMANDS = ("validate", "plan", "apply", "show", "import", "state", "upload-command", "force-unlock",
-            "fmt", "schema", "emulator", "demo")
+TYPE_CHECKING = False  # typing costs 4 ms of every start; mypy reads the block below anyway
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+    from reconciler.cli.output import Output
+
+EXIT_ERROR, EXIT_BUG = 1, 3  # 2 is only plan --detailed-exitcode's "changes present"
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 FORMATS = ("text", "json", "markdown")
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<wrong>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors are one line and exit 1, so exit 2 only ever means 'changes present'."""
+    """Usage errors are one line and exit 1, so exit 2 only ever means 'changes present'.
+
+    `late_options` adds options whose definitions are costly to import (the
+    emulator's) the first time this parser parses or shows its help, which is
+    whenever argparse hands it a command line: they are part of the parser
+    whatever the argv, and `--version` does not pay for them.
+    """
+
+    def __init__(self, *args: Any, late_options: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._late_options = late_options
+
+    def _add_late_options(self) -> None:
+        if self._late_options is not None:
+            add, self._late_options = self._late_options, None
+            add(self)
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: Any = None) -> tuple[Any, list[str]]:
+        self._add_late_options()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_late_options()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_late_options()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
-        if "invalid choice" in message and "'" in message:
-            wrong = message.split("'")[1]
-            close = difflib.get_close_matches(wrong, COMMANDS, n=1)
+        invalid = _INVALID_CHOICE.search(message)
+        if invalid:
+            import difflib
+
+            choices = re.findall(r"[\w-]+", invalid["choices"])
+            close = difflib.get_close_matches(invalid["wrong"], choices, n=1)
             if close:
                 message += f" (did you mean '{close[0]}'?)"
         sys.stderr.write(f"Error: {message}\nRun '{self.prog} --help' for usage.\n")
         raise SystemExit(EXIT_ERROR)
+
+
+class _Commands(argparse._SubParsersAction):
+    """Subcommands that parse into the namespace the options before them filled.
+
+    argparse's own action parses a command's options into a fresh namespace and
+    copies every value over, defaults included, so the default of a global
+    option repeated in the command's parser overwrote the value given before
+    the command (`--log-level debug plan` logged at warning). Parsing into the
+    same namespace, a command's parser fills in only what is still missing: a
+    global option means the same before the command, after it and after a
+    `state` subcommand; given twice, the later one wins and `-v` counts add up.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        name, *arg_strings = values
+        setattr(namespace, self.dest, name)
+        command = self._name_parser_map[name]  # argparse has refused an unknown name already
+        _, unknown = command.parse_known_args(arg_strings, namespace)
+        if unknown:  # left for the top-level parser to report, as argparse does
+            vars(namespace).setdefault(argparse._UNRECOGNIZED_ARGS_ATTR, []).extend(unknown)
 
 
 def _bool(text: str) -> bool:
@@ -72,8 +130,9 @@ def _duration(text: str) -> float:
 
 
 def _common() -> _Parser:
+    """The global options: every parser has them, so they go before or after a command (see _Commands)."""
     common = _Parser(add_help=False)
-    group = common.add_argument_group("output")
+    group = common.add_argument_group("global options (before or after the command)")
     group.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"),
                        help="log level for messages on stderr (default: warning)")
     group.add_argument("-v", "--verbose", action="count", default=0,
@@ -118,11 +177,13 @@ def _lock_timeout(parser: argparse.ArgumentParser) -> None:
                         help="wait this long for another run's state lock, e.g. 30s or 2m (default: 0s)")
 
 
-def _command_in(argv: Sequence[str]) -> str | None:
-    return next((a for a in argv if not a.startswith("-")), None)
+def _emulator_options(parser: argparse.ArgumentParser) -> None:
+    # They live with the emulator, whose package imports its server (0.2 s): added when used.
+    importlib.import_module("reconciler.emulator.cli_args").add_arguments(parser)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command. `command` is ignored: the parser no longer depends on argv."""
     common = _common()
     parser = _Parser(
         prog="hss-reconciler",
@@ -130,7 +191,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"hss-reconciler {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
     formatter = argparse.RawDescriptionHelpFormatter
 
     p = sub.add_parser("validate", parents=[common], formatter_class=formatter,
@@ -191,7 +252,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                    "examples:\n  hss-reconciler state list\n"
                                    "  hss-reconciler state rm harbor-old")
     state_sub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND", parser_class=_Parser,
-                                 required=True)
+                                 action=_Commands, required=True)
     q = state_sub.add_parser("list", parents=[common], help="one address per managed registry")
     _state_file(q)
     q = state_sub.add_parser("show", parents=[common], help="everything the state holds for NAME")
@@ -232,12 +293,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    description="Print the registry file JSON Schema, for editors.\n\n"
                                "example:\n  hss-reconciler schema > .vscode/hss-registries.schema.json")
 
-    p = sub.add_parser("emulator", parents=[common], formatter_class=formatter,
-                       help="run a local HSS emulator",
-                       description="A local HSS server for tests and demos.\n\n"
-                                   "example:\n  hss-reconciler emulator --port 8080 --token dev-token")
-    if command == "emulator":  # its options live with the emulator; import only when used
-        importlib.import_module("reconciler.emulator.cli_args").add_arguments(p)
+    sub.add_parser("emulator", parents=[common], formatter_class=formatter, late_options=_emulator_options,
+                   help="run a local HSS emulator",
+                   description="A local HSS server for tests and demos.\n\n"
+                               "example:\n  hss-reconciler emulator --port 8080 --token dev-token")
 
     sub.add_parser("demo", parents=[common], formatter_class=formatter,
                    help="validate, plan, apply and plan again on examples/quickstart against the emulator",
@@ -254,24 +313,42 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    from reconciler.cli.logsetup import configure_logging
-    from reconciler.cli.output import Output
+def _catch_signals() -> Callable[[], None]:
+    """From now on Ctrl-C raises KeyboardInterrupt and SIGTERM Terminated; returns the undo.
 
-    configure_logging(args.log_level, args.verbose)
-    # SIGTERM unwinds like Ctrl-C, so `with` blocks release state locks on the way out;
-    # apply installs its own gentler handler while changes run.
-    signal.signal(signal.SIGTERM, _terminated)
-    out = Output(no_color=args.no_color)
-    module_name = {"import": "import_"}.get(args.command, args.command.replace("-", "_"))
-    module = importlib.import_module(f"reconciler.cli.commands.{module_name}")
+    SIGTERM unwinds like Ctrl-C, so `with` blocks release state locks on the way
+    out; apply installs its own gentler handlers while changes run
+    (cli/interrupts.py). A SIGINT the parent ignores (`cmd &` in a script) stays
+    ignored, as Python leaves it. Outside the main thread Python cannot install
+    handlers, and the caller's stay.
+    """
+    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _terminated}
+    previous = {}
     try:
+        for signum, handler in wanted.items():
+            if signum == signal.SIGINT and signal.getsignal(signum) is signal.SIG_IGN:
+                continue
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:
+        pass
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
+    """The command, with every error it did not handle turned into one message and an exit code."""
+    try:
+        module_name = {"import": "import_"}.get(args.command, args.command.replace("-", "_"))
+        module = importlib.import_module(f"reconciler.cli.commands.{module_name}")
         code: int = module.run(args, out)
         return code
-    except KeyboardInterrupt as exc:
-        out.error("interrupted")
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
+        import logging
+
         from reconciler.errors import ReconcilerError
 
         if isinstance(exc, ReconcilerError):
@@ -292,14 +369,31 @@ GC_THRESHOLDS = (200_000, 30, 30)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    gc.set_threshold(*GC_THRESHOLDS)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_in(argv))
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return EXIT_ERROR
-    code = _dispatch(args)
+    # First of all, so a signal while the CLI still imports or parses ends the run
+    # like one during the command: 130 or 143, one line, no traceback.
+    restore_signals = _catch_signals()
+    out: Output | None = None
+    try:
+        gc.set_threshold(*GC_THRESHOLDS)
+        parser = build_parser()
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if not args.command:
+            parser.print_help()
+            return EXIT_ERROR
+        from reconciler.cli.logsetup import configure_logging
+        from reconciler.cli.output import Output
+
+        configure_logging(args.log_level, args.verbose)
+        out = Output(no_color=args.no_color)
+        code = _run(args, out)
+    except KeyboardInterrupt as exc:
+        if out is None:
+            sys.stderr.write("Error: interrupted\n")
+        else:
+            out.error("interrupted")
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    finally:
+        restore_signals()
     # Everything is printed and saved: spare the collector a walk over every object
     # at interpreter exit (tens of milliseconds per command).
     gc.freeze()
