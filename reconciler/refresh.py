@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from reconciler.config.model import TargetKey
 from reconciler.hss.client import HssClient
-from reconciler.plan.diff import LiveRegistry
+from reconciler.registry import LiveRegistry, TargetKey
 
 MAX_PARALLEL_TARGETS = 64
 

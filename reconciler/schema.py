@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.config.problems import Problem
 from reconciler.config.yamlfile import YamlDocument
 from reconciler.generated import registries_validator
+from reconciler.registry import SECRET_FIELDS
 from reconciler.secrets import REDACTOR
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 CONFIG_SCHEMA = "registries.schema.json"
-SECRET_FIELDS = frozenset({"registry_password"})
 REFERENCE_HINT = "write a reference, {env: VARIABLE} or {file: PATH}, not the secret itself"
 REFERENCE_FORMS = "a reference is {env: VARIABLE} or {file: PATH}"
 

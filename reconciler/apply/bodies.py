@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.config.model import DesiredRegistry
-from reconciler.plan.diff import REPLACE_ON
+from reconciler.registry import NOT_UPDATABLE
 from reconciler.secrets import Secret
-
-NOT_UPDATABLE = ("registry_name", *REPLACE_ON)
 
 
 def add_body(registry: DesiredRegistry, password: Secret) -> dict[str, Any]:

@@ -4,60 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reconciler.config.problems import Problem
+from reconciler.registry import (
+    API_FIELDS,
+    DEFAULT_ENTERPRISE_PROJECT,
+    FILE_FIELDS,
+    TargetKey,
+    registry_address,
+)
 from reconciler.secrets import SecretRef
 
-DEFAULT_ENTERPRISE_PROJECT = "0"
-# Fields that UpdateRegistry cannot change: a new value means delete + create.
-REPLACE_FIELDS = ("registry_name", "registry_type")
-# Body fields, in the order the API documents them (the order plans show).
-API_FIELDS = (
-    "registry_name",
-    "registry_type",
-    "api_version",
-    "protocol",
-    "registry_addr",
-    "registry_username",
-    "namespace",
-    "connect_cluster_id",
-    "get_scan_image_channel",
-)
-_USERNAME_AT = API_FIELDS.index("registry_username") + 1
-# A registry entry's keys as files and plans show them: the password reference
-# and its version right after the user name they belong with.
-FILE_FIELDS = (*API_FIELDS[:_USERNAME_AT], "registry_password", "password_version",
-               *API_FIELDS[_USERNAME_AT:])
-
-
-@dataclass(frozen=True, order=True)
-class TargetKey:
-    """Where registries live; part of every registry's identity."""
-
-    region: str
-    project_id: str
-    enterprise_project_id: str = DEFAULT_ENTERPRISE_PROJECT
-
-    def __str__(self) -> str:
-        return f"{self.region}/{self.project_id}/{self.enterprise_project_id}"
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "region": self.region,
-            "project_id": self.project_id,
-            "enterprise_project_id": self.enterprise_project_id,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TargetKey:
-        return cls(data["region"], data["project_id"],
-                   data.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT))
-
-
-def registry_address(target: TargetKey, name: str) -> str:
-    """The stable identity of a registry, as state and plans name it."""
-    return f"{target}/{name}"
+# The registry rules live in reconciler.registry. These names are re-exported
+# for the modules that still import them from here (config.workspace, state,
+# apply, connect, fmt, cli, engine).
+__all__ = [
+    "API_FIELDS",
+    "DEFAULT_ENTERPRISE_PROJECT",
+    "FILE_FIELDS",
+    "Desired",
+    "DesiredRegistry",
+    "Location",
+    "TargetConfig",
+    "TargetKey",
+    "registry_address",
+]
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from reconciler.hss.retry import (
     retry_after_seconds,
 )
 from reconciler.hss.transport import quiet_third_party_loggers
+from reconciler.registry import UPLOAD_COMMAND_FIELDS
 from reconciler.secrets import REDACTOR, Secret
 
 logger = logging.getLogger("reconciler.hss")
@@ -58,7 +59,6 @@ MAX_OFFSET = 2_000_000  # the documented maximum of ``offset``: a bound on a mis
 LIST_FILTERS = frozenset(
     {"registry_name", "registry_id", "registry_type", "registry_addr", "status"}
 )
-UPLOAD_COMMAND_FIELDS = ("image_command", "images_download_url", "swr_image_pull_command")
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 Params = list[tuple[str, str]]

@@ -17,19 +17,30 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.config.model import API_FIELDS, Desired, DesiredRegistry, TargetKey
+from reconciler.config.model import Desired, DesiredRegistry
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
+from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
 from reconciler.state.model import State, StateEntry
 
-LiveRegistry = dict[str, Any]
+# `comparable` and `changed_fields` are rules of reconciler.registry. They stay
+# importable from here (re-exports) for apply/executor.py (changed_fields) and
+# engine/single.py (comparable) until those import reconciler.registry.
+__all__ = [
+    "Live",
+    "PlanOptions",
+    "changed_fields",
+    "comparable",
+    "make_plan",
+    "unmatched_selections",
+    "unsafe_targets",
+]
+
 Live = Mapping[TargetKey, list[LiveRegistry]]
-REPLACE_ON = ("registry_type",)
 # octodns's rule for DNS zones: only targets this big are guarded, so a small
 # workspace can still be torn down without ceremony.
 SAFETY_MIN_MANAGED = 10
 SAFETY_MAX_DESTROY_SHARE = 0.30
-COMPARED_FIELDS = tuple(f for f in API_FIELDS if f != "registry_name")
 
 
 @dataclass(frozen=True)
@@ -44,34 +55,6 @@ def unmatched_selections(only: Collection[str], desired: Desired, state: State) 
     known |= {registry.name for registry in desired.registries.values()}
     known |= {entry.name for entry in state.entries.values()}
     return [selection for selection in only if selection not in known]
-
-
-def comparable(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields HSS reports back, normalised so equal registries compare equal.
-
-    HSS returns `namespace` only for the `Other` channel, so a namespace given
-    with `Swr` is not something a refresh can see or drift on.
-    """
-    fields = {f: attributes[f] for f in COMPARED_FIELDS if attributes.get(f) is not None}
-    if fields.get("get_scan_image_channel") != "Other":
-        fields.pop("namespace", None)
-    return fields
-
-
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
-    """Field names whose values differ, in API order (deepdiff does the comparing)."""
-    left, right = comparable(before), comparable(after)
-    if left == right:  # the common case in a large no-op plan: skip deepdiff and its import
-        return ()
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(left, right, view="tree")
-    names: set[Any] = set()
-    for level in (level for group in diff.values() for level in group):
-        path = level.path(output_format="list")
-        # Two mappings with no key in common come back as one change of the whole root.
-        names |= {path[0]} if path else left.keys() | right.keys()
-    return tuple(f for f in COMPARED_FIELDS if f in names)
 
 
 def _after(registry: DesiredRegistry) -> dict[str, Any]:
@@ -171,17 +154,18 @@ class _Planner:
         rotate = (registry.password_version is not None
                   and registry.password_version != known_password_version
                   and action is Action.UPDATE)
-        if any(f in REPLACE_ON for f in fields):
+        forcing = forcing_replacement(fields)
+        if forcing:
             if not self.options.destroy:
+                changes = ", ".join(f"{f} {before.get(f)} -> {registry.attributes.get(f)}" for f in forcing)
                 raise ReconcilerError(
-                    f"{registry.address}: registry_type {before.get('registry_type')} -> "
-                    f"{registry.attributes.get('registry_type')} replaces the registry (delete, then "
-                    "add), and --no-destroy forbids the delete. Keep the type, or plan without "
+                    f"{registry.address}: {changes} replaces the registry (delete, then add), and "
+                    f"--no-destroy forbids the delete. Keep {' and '.join(forcing)}, or plan without "
                     "--no-destroy.")
             self._add(Change(Action.REPLACE, registry.target, registry.name, registry_id,
                              comparable(before), _after(registry), fields, send_password=True,
                              password_version=registry.password_version,
-                             reason="registry_type cannot be changed in place"))
+                             reason=f"{' and '.join(forcing)} cannot be changed in place"))
         elif fields or rotate or action is Action.ADOPT:
             changed = (*fields, "registry_password") if rotate else fields
             self._add(Change(action, registry.target, registry.name, registry_id, comparable(before),
@@ -216,22 +200,19 @@ class _Planner:
         self.plan.changes.append(change)
 
 
-def unsafe_reasons(plan: Plan, state: State) -> list[str]:
+def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
     """Targets where the plan destroys or replaces more than the safety share of what is managed."""
     managed: dict[TargetKey, int] = {}
     for entry in state.entries.values():
         managed[entry.target] = managed.get(entry.target, 0) + 1
     destroyed: dict[TargetKey, int] = {}
     for change in plan.changes:
-        if change.action in (Action.DELETE, Action.REPLACE):
+        if change.action.destroys:
             destroyed[change.target] = destroyed.get(change.target, 0) + 1
-    reasons = []
-    for target, count in sorted(destroyed.items()):
-        total = managed.get(target, 0)
-        if total >= SAFETY_MIN_MANAGED and count > SAFETY_MAX_DESTROY_SHARE * total:
-            reasons.append(f"{target}: deletes or replaces {count} of {total} managed registries "
-                           f"(more than {SAFETY_MAX_DESTROY_SHARE:.0%}); apply needs --force")
-    return reasons
+    return [UnsafeTarget(target, count, managed.get(target, 0), SAFETY_MAX_DESTROY_SHARE)
+            for target, count in sorted(destroyed.items())
+            if managed.get(target, 0) >= SAFETY_MIN_MANAGED
+            and count > SAFETY_MAX_DESTROY_SHARE * managed.get(target, 0)]
 
 
 def _plain_http_warnings(desired: Desired, plan: Plan) -> list[str]:
@@ -248,5 +229,5 @@ def make_plan(desired: Desired, state: State, live: Live | None,
     plan = _Planner(desired, state, live, options or PlanOptions()).run()
     plan.warnings.extend(desired.warnings)
     plan.warnings.extend(_plain_http_warnings(desired, plan))
-    plan.unsafe_reasons.extend(unsafe_reasons(plan, state))
+    plan.unsafe_targets.extend(unsafe_targets(plan, state))
     return plan

@@ -15,15 +15,15 @@ place, never the value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import fields
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.config.model import TargetKey
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget, unsafe_reason
+from reconciler.registry import SECRET_FIELDS, TargetKey
 from reconciler.schema import load_schema
 from reconciler.secrets import Secret, SecretRef
 
@@ -35,7 +35,7 @@ TOOL = "hss-reconciler"
 PLAN_SCHEMA = "plan.schema.json"
 # Keys whose value may only ever be a reference. "password" is not a field we
 # write, but a hand-edited file or metadata could use it, so it is guarded too.
-SECRET_KEYS = frozenset({"registry_password", "password"})
+SECRET_KEYS = SECRET_FIELDS | {"password"}
 REFERENCE_KINDS = ("env", "file")
 _MAX_REPORTED = 5
 _REFERENCE_HINT = "must be a password reference, {\"env\": NAME} or {\"file\": PATH}, never a value"
@@ -101,6 +101,21 @@ def _check_reference(value: Any, where: str) -> None:
         raise PlanDocumentError(f"{where}: {_REFERENCE_HINT}")
 
 
+# plan.model.unsafe_reason, read back.
+_UNSAFE_REASON = re.compile(r"(?P<target>.+): deletes or replaces (?P<destroyed>[0-9]+) of "
+                            r"(?P<managed>[0-9]+) managed registries \(more than (?P<share>[0-9]+)%\); "
+                            r"apply needs --force")
+
+
+def _unsafe_from_reason(reason: str, targets: Mapping[str, TargetKey]) -> UnsafeTarget | None:
+    """The unsafe target a line of `unsafe.reasons` names; None unless it names a target of the changes."""
+    match = _UNSAFE_REASON.fullmatch(reason)
+    target = targets.get(match["target"]) if match else None
+    if match is None or target is None:
+        return None
+    return UnsafeTarget(target, int(match["destroyed"]), int(match["managed"]), int(match["share"]) / 100)
+
+
 def _summary(plan: Plan) -> dict[str, Any]:
     return {
         "add": plan.to_add,
@@ -147,7 +162,7 @@ def plan_to_document(plan: Plan, meta: Mapping[str, Any] | None = None) -> dict[
     secrets like the rest. Raises PlanDocumentError if anything secret, or
     anything that would not survive JSON unchanged, is found.
     """
-    reasons = [str(r) for r in getattr(plan, "unsafe_reasons", None) or ()]
+    reasons = [unsafe_reason(u) for u in plan.unsafe_targets]
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "tool": TOOL,
@@ -293,21 +308,20 @@ def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
     reasons = list(copy["unsafe"]["reasons"])
     if copy["unsafe"]["flagged"] != bool(reasons):
         problems.append("unsafe.flagged: must be true exactly when there are reasons")
-    kwargs: dict[str, Any] = {
-        "changes": changes,
-        "drift": [Drift(d["address"], d["field"], d["recorded"], d["live"]) for d in copy["drift"]],
-        "statuses": [LiveStatus(s["address"], s["status"], s["fail_reason"]) for s in copy["statuses"]],
-        "unmanaged": copy["summary"]["unmanaged"],
-        "refreshed": copy["refreshed"],
-        "partial": copy["partial"],
-        "warnings": list(copy["warnings"]),
-    }
-    has_unsafe_field = "unsafe_reasons" in {f.name for f in fields(Plan)}
-    if has_unsafe_field:
-        kwargs["unsafe_reasons"] = reasons
-    plan = Plan(**kwargs)
-    if reasons and not has_unsafe_field:
-        setattr(plan, "unsafe_reasons", reasons)  # noqa: B010 - a field the model may not have yet
+    targets = {str(c.target): c.target for c in changes}
+    unsafe = [_unsafe_from_reason(r, targets) for r in reasons]
+    problems += [f"unsafe.reasons[{i}]: not a reason hss-reconciler writes about a target of the changes"
+                 for i, u in enumerate(unsafe) if u is None]
+    plan = Plan(
+        changes=changes,
+        drift=[Drift(d["address"], d["field"], d["recorded"], d["live"]) for d in copy["drift"]],
+        statuses=[LiveStatus(s["address"], s["status"], s["fail_reason"]) for s in copy["statuses"]],
+        unmanaged=copy["summary"]["unmanaged"],
+        refreshed=copy["refreshed"],
+        partial=copy["partial"],
+        warnings=list(copy["warnings"]),
+        unsafe_targets=[u for u in unsafe if u is not None],
+    )
     if _summary(plan) != copy["summary"]:
         problems.append("summary: the counts do not match the changes")
     if problems:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.config.model import TargetKey
+from reconciler.registry import TargetKey, registry_address
 
 
 class Action(StrEnum):
@@ -16,6 +16,28 @@ class Action(StrEnum):
     DELETE = "delete"
     ADOPT = "adopt"  # exists in HSS, not in state: take it over (then update if needed)
     FORGET = "forget"  # drop from state, leave in HSS
+
+    # The groupings every part asks about; listed here only, never again elsewhere.
+
+    @property
+    def creates(self) -> bool:
+        """Adds a registry in HSS (AddRegistry): counted "to add"."""
+        return self in _CREATES
+
+    @property
+    def destroys(self) -> bool:
+        """Deletes a registry in HSS: counted "to destroy", and what the safety share counts."""
+        return self in _DESTROYS
+
+    @property
+    def leaves_state(self) -> bool:
+        """Ends the management of a registry (its state entry goes): apply runs these first."""
+        return self in _LEAVES_STATE
+
+
+_CREATES = frozenset({Action.CREATE, Action.REPLACE})
+_DESTROYS = frozenset({Action.DELETE, Action.REPLACE})
+_LEAVES_STATE = frozenset({Action.DELETE, Action.FORGET})
 
 
 @dataclass(frozen=True)
@@ -34,7 +56,12 @@ class Change:
 
     @property
     def address(self) -> str:
-        return f"{self.target}/{self.name}"
+        return registry_address(self.target, self.name)
+
+    @property
+    def changes_in_place(self) -> bool:
+        """Counted "to change": an update, or an adopt that also updates."""
+        return self.action is Action.UPDATE or (self.action is Action.ADOPT and bool(self.changed))
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,25 @@ class LiveStatus:
     fail_reason: str | None
 
 
+@dataclass(frozen=True)
+class UnsafeTarget:
+    """A target where the plan destroys more than `threshold` of the registries the state manages.
+
+    Apply refuses a plan with one unless forced; renderers say so in their own words.
+    """
+
+    target: TargetKey
+    destroyed: int
+    managed: int
+    threshold: float  # the share of `managed` that may be destroyed without --force
+
+
+def unsafe_reason(unsafe: UnsafeTarget) -> str:
+    """How the plan document words an unsafe target (one line of `unsafe.reasons`; read back there)."""
+    return (f"{unsafe.target}: deletes or replaces {unsafe.destroyed} of {unsafe.managed} managed "
+            f"registries (more than {unsafe.threshold:.0%}); apply needs --force")
+
+
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
@@ -63,27 +109,35 @@ class Plan:
     refreshed: bool = True
     partial: bool = False
     warnings: list[str] = field(default_factory=list)
-    unsafe_reasons: list[str] = field(default_factory=list)  # why apply needs --force
+    unsafe_targets: list[UnsafeTarget] = field(default_factory=list)  # why apply needs --force
 
     @property
     def unsafe(self) -> bool:
-        return bool(self.unsafe_reasons)
+        return bool(self.unsafe_targets)
+
+    @property
+    def unsafe_reasons(self) -> list[str]:
+        """The unsafe targets as the plan document words them ("...; apply needs --force").
+
+        Compatibility for cli/commands/apply.py until the engine lands (engine/applying.py
+        reads these strings too). New code reads `unsafe_targets`.
+        """
+        return [unsafe_reason(u) for u in self.unsafe_targets]
 
     def count(self, *actions: Action) -> int:
         return sum(1 for c in self.changes if c.action in actions)
 
     @property
     def to_add(self) -> int:
-        return self.count(Action.CREATE, Action.REPLACE)
+        return sum(1 for c in self.changes if c.action.creates)
 
     @property
     def to_change(self) -> int:
-        return self.count(Action.UPDATE) + sum(
-            1 for c in self.changes if c.action is Action.ADOPT and c.changed)
+        return sum(1 for c in self.changes if c.changes_in_place)
 
     @property
     def to_destroy(self) -> int:
-        return self.count(Action.DELETE, Action.REPLACE)
+        return sum(1 for c in self.changes if c.action.destroys)
 
     @property
     def to_import(self) -> int:

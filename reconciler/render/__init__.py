@@ -1,1 +1,1 @@
-"""Turning plans and results into text for people (and later markdown, JSON)."""
+"""Plans, apply results and managed registries as text, markdown and JSON; `formats` picks by name."""

@@ -24,20 +24,15 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.config.model import FILE_FIELDS
-from reconciler.plan.model import Action, Change, Plan
-from reconciler.render.text import HEADLINE, SYMBOL
+from reconciler.plan.model import Action, Plan
+from reconciler.registry import SECRET_FIELDS
+from reconciler.render.view import WIDTH, ChangeView, plan_view, unsafe_text
 from reconciler.secrets import MASK
 
 GITHUB_COMMENT_LIMIT = 65_536
-SECRET_FIELDS = frozenset({"registry_password"})
-REPLACE_ON = ("registry_type",)
 _INLINE_MAX = 300  # characters of foreign text in one line outside the details
 _VALUE_MAX = 512  # characters of one value inside the details
 _LIST_MAX = 10  # items of one list outside the details
-ORDER = FILE_FIELDS
-WIDTH = max(len(f) for f in ORDER)
-MARK = {action: symbol for action, (symbol, _) in SYMBOL.items()}
 
 
 # --- escaping ----------------------------------------------------------------
@@ -99,63 +94,25 @@ def comment_length(text: str) -> int:
 # --- the details: one diff block per change ----------------------------------
 
 
-def _value(field: str, value: Any) -> str:
-    if field in SECRET_FIELDS:
-        return MASK
+def _shown(value: Any) -> str:
     return clip(one_line(json.dumps(value, ensure_ascii=False)), _VALUE_MAX)
 
 
-def _line(mark: str, field: str, text: str) -> str:
-    return f"{mark.ljust(3)}   {field.ljust(WIDTH)} = {text}"
+def _value(field: str, value: Any) -> str:
+    return MASK if field in SECRET_FIELDS else _shown(value)
 
 
-def _changed(change: Change, field: str, old: Any, new: Any) -> str:
-    if field in SECRET_FIELDS:
-        return f"{MASK} (re-sent: password_version {change.before_password_version} -> " \
-               f"{change.password_version})"
-    text = f"{_value(field, old) if old is not None else '(none)'} -> {_value(field, new)}"
-    if change.action is Action.REPLACE and field in REPLACE_ON:
-        text += "  # forces replacement"
-    return text
-
-
-def _body(change: Change) -> list[str]:
-    before, after = change.before or {}, change.after or {}
-    lines: list[str] = []
-    if change.registry_id and change.action is not Action.CREATE:
-        lines.append(_line("", "id", _value("id", change.registry_id)))
-    hidden = 0
-    for field in ORDER:
-        old, new = before.get(field), after.get(field)
-        if change.action is Action.CREATE and new is not None:
-            lines.append(_line("+", field, _value(field, new)))
-        elif change.action is Action.DELETE and old is not None:
-            lines.append(_line("-", field, _value(field, old)))
-        elif change.action is Action.FORGET and old is not None:
-            lines.append(_line("", field, _value(field, old)))
-        elif field in change.changed:
-            mark = "-/+" if change.action is Action.REPLACE and field in REPLACE_ON else "~"
-            lines.append(_line(mark, field, _changed(change, field, old, new)))
-        elif new is not None or old is not None:
-            hidden += 1
-    resent = change.send_password and "registry_password" not in change.changed
-    if resent and change.action is not Action.CREATE:
-        note = "sent to the new registry" if change.action is Action.REPLACE else "re-sent with the update"
-        lines.append(_line("~", "registry_password", f"{MASK} ({note})"))
-    if hidden and change.action not in (Action.CREATE, Action.DELETE, Action.FORGET):
-        lines.append(f"      # ({hidden} unchanged attribute{'s' if hidden != 1 else ''} hidden)")
-    return lines
-
-
-def change_block(change: Change, status: str | None = None) -> str:
+def change_block(view: ChangeView) -> str:
     """One change as diff lines; every line starts with our marker, never with foreign text."""
-    out = [f"# {one_line(change.address)} {HEADLINE[change.action]}"]
-    if change.reason:
-        out.append(f"# ({clip(one_line(change.reason), _VALUE_MAX)})")
-    if status:
-        out.append(f"# (HSS access status: {clip(one_line(status), _VALUE_MAX)})")
-    out.append(f"{MARK[change.action]} registry {_value('registry_name', change.name)} {{")
-    out.extend(_body(change))
+    out = [f"# {one_line(view.headline)}"]
+    if view.reason:
+        out.append(f"# ({clip(one_line(view.reason), _VALUE_MAX)})")
+    if view.status:
+        out.append(f"# (HSS access status: {clip(one_line(view.status), _VALUE_MAX)})")
+    out.append(f"{view.symbol} registry {_shown(view.change.name)} {{")
+    out += [f"{line.mark.ljust(3)}   {line.field.ljust(WIDTH)} = {line.text(_shown)}" for line in view.lines]
+    if view.hidden_note:
+        out.append(f"      # {view.hidden_note}")
     out.append("  }")
     return "\n".join(out)
 
@@ -189,7 +146,7 @@ def _alert(kind: str, lines: Iterable[str]) -> str:
 
 
 def _destroy_warning(plan: Plan) -> str | None:
-    destroyed = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
+    destroyed = [c for c in plan.changes if c.action.destroys]
     if not destroyed:
         return None
     names = [code(c.address) + (" (replaced: deleted, then created again)"
@@ -204,10 +161,10 @@ def _top(plan: Plan) -> list[str]:
     warning = _destroy_warning(plan)
     if warning:
         blocks.append(warning)
-    reasons = list(getattr(plan, "unsafe_reasons", None) or ())
-    if reasons:
+    if plan.unsafe:
+        reasons = [prose(unsafe_text(u)) for u in plan.unsafe_targets]
         blocks.append(_alert("CAUTION", ["**Flagged as unsafe**: `apply` refuses this plan unless `--force`.",
-                                         *(f"- {prose(r)}" for r in _capped(reasons, "reasons"))]))
+                                         *(f"- {r}" for r in _capped(reasons, "reasons"))]))
     if plan.partial:
         blocks.append(_alert("NOTE", ["Resource targeting is in effect (`--target`): this plan may be "
                                       "partial; registries not targeted were not planned."]))
@@ -267,12 +224,7 @@ def render_plan_markdown(plan: Plan, *, plan_file: str | None = None,
     top = "\n\n".join(_top(plan))
     if not plan.changes:
         return top
-    statuses = {s.address: s for s in plan.statuses}
-    blocks = []
-    for change in plan.changes:
-        live = statuses.get(change.address)
-        status = f"{live.status}{f', {live.fail_reason}' if live.fail_reason else ''}" if live else None
-        blocks.append(change_block(change, status))
+    blocks = [change_block(view) for view in plan_view(plan)]
     fence = "`" * max(3, max(_longest_backtick_run(b) for b in blocks) + 1)
     total = len(blocks)
     full = f"{top}\n\n{_details(blocks, total, fence)}"

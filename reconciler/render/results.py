@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.apply.executor import ApplyResult
 from reconciler.apply.outputs import UploadCommands
 from reconciler.apply.waiting import WaitResult
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
+from reconciler.registry import UPLOAD_COMMAND_FIELDS
 from reconciler.render.colors import Palette
-
-OUTPUT_FIELDS = ("image_command", "images_download_url", "swr_image_pull_command")
-STATUS_COLOR = {"success": "green", "fail": "red", "accessing": "yellow"}
+from reconciler.render.managed import STATUS_COLOR
 
 
 def render_wait(waited: WaitResult, palette: Palette) -> str:
@@ -31,9 +32,9 @@ def render_outputs(outputs: UploadCommands) -> str:
     lines = ["Outputs:", ""]
     for address, commands in sorted(outputs.commands.items()):
         lines.append(f'upload_commands["{address}"] = {{')
-        width = max(len(f) for f in OUTPUT_FIELDS)
+        width = max(len(f) for f in UPLOAD_COMMAND_FIELDS)
         lines += [f"  {name.ljust(width)} = {json.dumps(commands[name], ensure_ascii=False)}"
-                  for name in OUTPUT_FIELDS if name in commands]
+                  for name in UPLOAD_COMMAND_FIELDS if name in commands]
         lines.append("}")
     return "\n".join(lines)
 
@@ -59,16 +60,20 @@ def _wait_json(waited: WaitResult | None) -> dict[str, Any] | None:
     }
 
 
-def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, outputs: UploadCommands | None,
-                        waited: WaitResult | None) -> str:
-    """One document for machines (json) or a pull-request comment (markdown)."""
-    commands = outputs.commands if outputs else {}
-    if fmt == "json":
-        from reconciler.plan.document import plan_to_document
+def render_apply_json(plan: Plan, result: ApplyResult | None, outputs: UploadCommands | None,
+                      waited: WaitResult | None) -> str:
+    """One document for machines: the plan document, the result, the outputs and the wait."""
+    from reconciler.plan.document import plan_to_document
 
-        document = {"plan": plan_to_document(plan), "result": _result_json(result),
-                    "outputs": {"upload_commands": commands}, "wait": _wait_json(waited)}
-        return json.dumps(document, indent=2, ensure_ascii=False)
+    document = {"plan": plan_to_document(plan), "result": _result_json(result),
+                "outputs": {"upload_commands": outputs.commands if outputs else {}},
+                "wait": _wait_json(waited)}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def render_apply_markdown(plan: Plan, result: ApplyResult | None, outputs: UploadCommands | None,
+                          waited: WaitResult | None) -> str:
+    """A pull-request comment: the plan, then how the apply went and the upload commands."""
     from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, render_plan_markdown
 
     parts: list[str] = []
@@ -76,10 +81,24 @@ def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, output
         status = "failed" if result.failed else "complete"
         parts.append(f"**Apply {status}:** {result.added} added, {result.changed} changed, "
                      f"{result.destroyed} destroyed, {len(result.failed)} failed.")
-    for address, item in sorted(commands.items()):
+    for address, item in sorted((outputs.commands if outputs else {}).items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
         parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")
     tail = "\n\n".join(parts)
     # The whole comment must fit GitHub's limit, so the plan gets what the tail leaves.
     head = render_plan_markdown(plan, limit=GITHUB_COMMENT_LIMIT - len(tail) - 2)
     return f"{head}\n\n{tail}" if tail else head
+
+
+ResultRenderer = Callable[[Plan, "ApplyResult | None", "UploadCommands | None", "WaitResult | None"], str]
+# Text has no result document: the CLI prints the wait statuses, the outcome and the outputs in turn.
+RESULT_RENDERERS: dict[str, ResultRenderer] = {"json": render_apply_json, "markdown": render_apply_markdown}
+
+
+def render_apply_result(fmt: str, plan: Plan, result: ApplyResult | None, outputs: UploadCommands | None,
+                        waited: WaitResult | None) -> str:
+    """The one document an apply ends with, in the format named (render.formats.render_result_as)."""
+    if fmt not in RESULT_RENDERERS:
+        raise ReconcilerError(f"--format {fmt}: no apply result renderer of that name "
+                              f"(known: {', '.join(RESULT_RENDERERS)})")
+    return RESULT_RENDERERS[fmt](plan, result, outputs, waited)

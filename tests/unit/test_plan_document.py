@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler.config.model import API_FIELDS, TargetKey
 from reconciler.config.workspace import load_workspace
 from reconciler.plan.diff import make_plan
 from reconciler.plan.document import (
@@ -23,7 +22,8 @@ from reconciler.plan.document import (
     plan_from_document,
     plan_to_document,
 )
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
+from reconciler.registry import API_FIELDS, TargetKey
 from reconciler.secrets import Secret
 from reconciler.state.model import State, StateEntry
 
@@ -76,7 +76,7 @@ def every_action_plan() -> Plan:
         refreshed=False,
         partial=True,
         warnings=["more than 100 registries in one target", "ünïcode — kept as is"],
-        unsafe_reasons=[f"{TARGET}: deletes or replaces 4 of 10 managed registries"],
+        unsafe_targets=[UnsafeTarget(TARGET, 4, 10, 0.30)],
     )
 
 
@@ -136,7 +136,7 @@ def test_round_trip_is_lossless_for_every_action_and_field() -> None:
     assert {c.action for c in again.changes} == set(Action)
     assert again.changes[3].target == OTHER_TARGET
     assert isinstance(again.changes[1].changed, tuple)
-    assert again.unsafe_reasons == plan.unsafe_reasons
+    assert again.unsafe_targets == plan.unsafe_targets == [UnsafeTarget(TARGET, 4, 10, 0.30)]
 
 
 def test_round_trip_of_a_planned_workspace(tmp_path: Path) -> None:
@@ -163,7 +163,8 @@ def test_document_shape_is_pinned() -> None:
                                 "enterprise_project_id": "0"}
     assert update["changed"] == ["protocol", "registry_password"]
     assert update["after"]["registry_password"] == {"env": "PW_UPD"}
-    assert document["unsafe"] == {"flagged": True, "reasons": every_action_plan().unsafe_reasons}
+    assert document["unsafe"] == {"flagged": True, "reasons": [
+        f"{TARGET}: deletes or replaces 4 of 10 managed registries (more than 30%); apply needs --force"]}
     assert document["drift"][1] == {"address": f"{TARGET}/upd", "field": "namespace",
                                     "recorded": None, "live": "ns-1"}
 
@@ -175,10 +176,10 @@ def test_document_does_not_share_the_plans_dicts() -> None:
     assert plan.changes[1].after is not None and plan.changes[1].after["protocol"] == "https"
 
 
-def test_a_plan_without_unsafe_reasons_attribute_is_not_flagged() -> None:
-    plan = every_action_plan()
-    del plan.unsafe_reasons  # the model before the safety check existed
-    assert plan_to_document(plan)["unsafe"] == {"flagged": False, "reasons": []}
+def test_unsafe_reasons_keep_their_wording_for_the_cli() -> None:
+    # Compatibility: cli/commands/apply.py reads these strings until the engine lands.
+    assert every_action_plan().unsafe_reasons == plan_to_document(every_action_plan())["unsafe"]["reasons"]
+    assert Plan().unsafe_reasons == [] and not Plan().unsafe
 
 
 @pytest.mark.parametrize("where", ["after", "meta", "drift", "before"])
@@ -267,6 +268,9 @@ def test_reading_refuses_a_newer_format() -> None:
     (lambda d: d["changes"][0].update(address="elsewhere/new"), "does not match its target and name"),
     (lambda d: d["summary"].update(destroy=0), "summary: the counts do not match"),
     (lambda d: d["unsafe"].update(flagged=False), "unsafe.flagged"),
+    (lambda d: d["unsafe"]["reasons"].append("apply needs --force"), r"unsafe\.reasons\[1\]: not a reason"),
+    (lambda d: d["unsafe"].update(reasons=[d["unsafe"]["reasons"][0].replace("ap-southeast-1", "eu-west-0")]),
+     r"unsafe\.reasons\[0\]: not a reason hss-reconciler writes about a target of the changes"),
     (lambda d: d["changes"][3].update(after=desired_after("old")), r"changes\[3\]\.after"),
 ])
 def test_reading_refuses_a_hand_edited_plan(edit: Any, complaint: str) -> None:

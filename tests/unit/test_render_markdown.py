@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
+from reconciler.registry import TargetKey
 from reconciler.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     code,
@@ -80,7 +81,7 @@ def test_diff_lines_per_action(tmp_path: Path) -> None:
     markdown = render_plan_markdown(realistic_plan(tmp_path))
     for line in ['+ registry "new-one" {', '+     registry_password      = (sensitive)',
                  '-/+ registry "rep" {',
-                 '-/+   registry_type          = "Harbor" -> "Jfrog"  # forces replacement',
+                 '~     registry_type          = "Harbor" -> "Jfrog"  # forces replacement',
                  '~ registry "upd" {', '~     protocol               = "https" -> "http"',
                  '~     registry_password      = (sensitive) (re-sent: password_version 1 -> 2)',
                  '- registry "deleted" {', '-     registry_addr          = "deleted.example.com"',
@@ -108,7 +109,7 @@ def test_the_brief_example_headline_and_no_warning_without_destroys() -> None:
 def test_safety_flag_partial_refresh_and_warnings_are_called_out() -> None:
     plan = Plan([Change(Action.DELETE, TARGET, "d", "id-d", attributes("d"))], partial=True, refreshed=False,
                 warnings=["protocol http sends the password unencrypted"],
-                unsafe_reasons=[f"{TARGET}: deletes or replaces 4 of 10 managed registries"])
+                unsafe_targets=[UnsafeTarget(TARGET, 4, 10, 0.30)])
     markdown = render_plan_markdown(plan)
     assert "> [!CAUTION]\n> **Flagged as unsafe**: `apply` refuses this plan unless `--force`." in markdown
     assert "> - ap-southeast-1/0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c/0\\: deletes or replaces 4 of 10" in markdown
@@ -172,7 +173,7 @@ def test_foreign_text_cannot_leave_the_fence_or_the_details_block() -> None:
         drift=[Drift(f"{TARGET}/{BREAKOUT}", "namespace", "`", BREAKOUT)],
         statuses=[LiveStatus(f"{TARGET}/````", "fail", BREAKOUT)],
         warnings=[f"<img src=x onerror=alert(1)> @everyone [click](http://evil) {BREAKOUT}"],
-        unsafe_reasons=[BREAKOUT],
+        unsafe_targets=[UnsafeTarget(TargetKey(BREAKOUT, "p"), 4, 10, 0.30)],
     )
     markdown = render_plan_markdown(plan)
     assert_well_formed(markdown)

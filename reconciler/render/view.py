@@ -1,0 +1,192 @@
+"""One view of each change, worked out once, that every renderer draws.
+
+The text and markdown renderers differ in layout, colour and escaping only:
+which lines a change shows, with which mark, in which order, what is hidden
+and how a password is shown are decided here, so the two cannot disagree.
+The choices follow Terraform's plan output:
+
+- a forget is not a destroy: a neutral `~` block "will be removed from the
+  state only", its fields shown as they are, with no `-`;
+- a field that forces replacement is a `~` line with "# forces replacement";
+- the password is never shown: `(sensitive)`, with why it is sent when it is
+  (re-sent with an update, or sent to the registry a replace creates);
+- "(1 unchanged attribute hidden)", singular when it is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reconciler.plan.model import Action, Change, LiveStatus, Plan, UnsafeTarget
+from reconciler.registry import FILE_FIELDS, REPLACE_ON, SECRET_FIELDS
+from reconciler.secrets import MASK
+
+# Every field a change can show, in the order files and plans show them.
+ORDER = FILE_FIELDS
+WIDTH = max(len(f) for f in ORDER)
+
+
+class Role(StrEnum):
+    """What a mark means, for renderers that colour it."""
+
+    ADD = "add"
+    CHANGE = "change"
+    DESTROY = "destroy"
+    READ = "read"
+    NEUTRAL = "neutral"
+
+
+class LineKind(StrEnum):
+    ADDED = "added"  # a field a create sets
+    REMOVED = "removed"  # a field a delete takes away
+    CHANGED = "changed"  # old -> new, or a password that is sent
+    UNCHANGED = "unchanged"  # shown as it is: the id, the fields of a forget
+
+
+MARK = {LineKind.ADDED: "+", LineKind.REMOVED: "-", LineKind.CHANGED: "~", LineKind.UNCHANGED: ""}
+LINE_ROLE = {LineKind.ADDED: Role.ADD, LineKind.REMOVED: Role.DESTROY, LineKind.CHANGED: Role.CHANGE,
+             LineKind.UNCHANGED: Role.NEUTRAL}
+
+
+@dataclass(frozen=True)
+class ActionStyle:
+    symbol: str
+    role: Role
+    headline: str
+
+
+STYLE = {
+    Action.CREATE: ActionStyle("+", Role.ADD, "will be created"),
+    Action.UPDATE: ActionStyle("~", Role.CHANGE, "will be updated in-place"),
+    Action.REPLACE: ActionStyle("-/+", Role.DESTROY, "must be replaced"),
+    Action.DELETE: ActionStyle("-", Role.DESTROY, "will be destroyed"),
+    Action.ADOPT: ActionStyle("<=", Role.READ, "will be adopted (it already exists in HSS)"),
+    Action.FORGET: ActionStyle("~", Role.CHANGE, "will be removed from the state only (left in HSS)"),
+}
+
+
+@dataclass(frozen=True)
+class AttributeLine:
+    field: str
+    kind: LineKind
+    old: Any = None
+    new: Any = None
+    secret: bool = False  # shown as MASK: never its value, nor its reference
+    note: str = ""  # "forces replacement", or why a password is sent
+
+    @property
+    def mark(self) -> str:
+        return MARK[self.kind]
+
+    @property
+    def role(self) -> Role:
+        return LINE_ROLE[self.kind]
+
+    def text(self, show: Callable[[Any], str], note: Callable[[str], str] = str) -> str:
+        """What follows `field =`: values through `show`, a trailing comment through `note`."""
+        if self.secret:
+            return f"{MASK} ({self.note})" if self.note else MASK
+        if self.kind is LineKind.ADDED:
+            return show(self.new)
+        if self.kind is not LineKind.CHANGED:
+            return show(self.old)
+        text = f"{show(self.old) if self.old is not None else '(none)'} -> {show(self.new)}"
+        return text + note(f"  # {self.note}") if self.note else text
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    change: Change
+    style: ActionStyle
+    status: str | None  # HSS's access status, when the plan read it
+    lines: tuple[AttributeLine, ...]
+    hidden: int  # attributes left out because they do not change
+
+    @property
+    def symbol(self) -> str:
+        return self.style.symbol
+
+    @property
+    def role(self) -> Role:
+        return self.style.role
+
+    @property
+    def headline(self) -> str:
+        return f"{self.change.address} {self.style.headline}"
+
+    @property
+    def reason(self) -> str:
+        return self.change.reason
+
+    @property
+    def hidden_note(self) -> str:
+        if not self.hidden:
+            return ""
+        return f"({self.hidden} unchanged attribute{'s' if self.hidden != 1 else ''} hidden)"
+
+
+def _password_sent(change: Change) -> str:
+    """Why a password that is not itself a change is sent anyway ("" when it is not)."""
+    if not change.send_password or "registry_password" in change.changed or change.action is Action.CREATE:
+        return ""  # a create shows the password as one of the fields it sets
+    return "sent to the new registry" if change.action is Action.REPLACE else "re-sent with the update"
+
+
+def _changed_line(change: Change, field: str, old: Any, new: Any) -> AttributeLine:
+    if field in SECRET_FIELDS:
+        versions = f"{change.before_password_version} -> {change.password_version}"
+        return AttributeLine(field, LineKind.CHANGED, secret=True,
+                             note=f"re-sent: password_version {versions}")
+    forces = change.action is Action.REPLACE and field in REPLACE_ON
+    return AttributeLine(field, LineKind.CHANGED, old, new, note="forces replacement" if forces else "")
+
+
+def _lines(change: Change) -> tuple[list[AttributeLine], int]:
+    before, after = change.before or {}, change.after or {}
+    action = change.action
+    lines: list[AttributeLine] = []
+    if change.registry_id and action is not Action.CREATE:
+        lines.append(AttributeLine("id", LineKind.UNCHANGED, old=change.registry_id))
+    sent = _password_sent(change)
+    hidden = 0
+    for field in ORDER:
+        old, new = before.get(field), after.get(field)
+        secret = field in SECRET_FIELDS
+        if action is Action.CREATE and new is not None:
+            lines.append(AttributeLine(field, LineKind.ADDED, new=new, secret=secret))
+        elif action is Action.DELETE and old is not None:
+            lines.append(AttributeLine(field, LineKind.REMOVED, old=old, secret=secret))
+        elif action is Action.FORGET and old is not None:
+            lines.append(AttributeLine(field, LineKind.UNCHANGED, old=old, secret=secret))
+        elif field in change.changed:
+            lines.append(_changed_line(change, field, old, new))
+        elif secret and sent:
+            lines.append(AttributeLine(field, LineKind.CHANGED, secret=True, note=sent))
+        elif new is not None or old is not None:
+            hidden += 1
+    return lines, hidden
+
+
+def status_text(status: LiveStatus) -> str:
+    return status.status + (f", {status.fail_reason}" if status.fail_reason else "")
+
+
+def change_view(change: Change, status: LiveStatus | None = None) -> ChangeView:
+    lines, hidden = _lines(change)
+    return ChangeView(change, STYLE[change.action], status_text(status) if status else None,
+                      tuple(lines), hidden)
+
+
+def plan_view(plan: Plan) -> list[ChangeView]:
+    """Every change of the plan, in apply order, with the access status HSS reported for it."""
+    statuses = {s.address: s for s in plan.statuses}
+    return [change_view(c, statuses.get(c.address)) for c in plan.changes]
+
+
+def unsafe_text(unsafe: UnsafeTarget) -> str:
+    """Why a target makes the plan unsafe, in words (each renderer says what it means for apply)."""
+    return (f"{unsafe.target}: deletes or replaces {unsafe.destroyed} of {unsafe.managed} managed "
+            f"registries (more than {unsafe.threshold:.0%})")
