@@ -17,10 +17,8 @@ import difflib
 import json
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from reconciler.config.problems import Problem
-from reconciler.config.yamlfile import YamlDocument
 from reconciler.generated import registries_validator
 from reconciler.registry import SECRET_FIELDS
 from reconciler.secrets import REDACTOR
@@ -32,6 +30,21 @@ if TYPE_CHECKING:
 CONFIG_SCHEMA = "registries.schema.json"
 REFERENCE_HINT = "write a reference, {env: VARIABLE} or {file: PATH}, not the secret itself"
 REFERENCE_FORMS = "a reference is {env: VARIABLE} or {file: PATH}"
+
+Problem_co = TypeVar("Problem_co", covariant=True)
+
+
+class LocatedDocument(Protocol[Problem_co]):
+    """What validation needs of a parsed file: its data, and a problem located at a path.
+
+    config's YamlDocument is one; this module knows nothing of YAML or of
+    config, so config can validate through it without an import cycle.
+    """
+
+    @property
+    def data(self) -> Any: ...
+
+    def problem(self, path: tuple[str | int, ...], message: str, *, key: bool = False) -> Problem_co: ...
 
 
 def schema_text(name: str) -> str:
@@ -147,7 +160,7 @@ def _value_at(data: Any, path: tuple[str | int, ...]) -> Any:
     return data
 
 
-def _reference_problem(doc: YamlDocument, path: tuple[str | int, ...]) -> Problem:
+def _reference_problem(doc: LocatedDocument[Problem_co], path: tuple[str | int, ...]) -> Problem_co:
     """What is wrong with a secret field, saying how to write it; never shows what was written."""
     value = _value_at(doc.data, path)
     if not isinstance(value, dict):
@@ -192,11 +205,11 @@ def _suggested_fields(errors: list[ValidationError]) -> dict[tuple[str | int, ..
     return suggested
 
 
-def validate_document(doc: YamlDocument, schema_name: str = CONFIG_SCHEMA) -> list[Problem]:
+def validate_document(doc: LocatedDocument[Problem_co], schema_name: str = CONFIG_SCHEMA) -> list[Problem_co]:
     """Every schema violation in the document, each at the line of what is wrong."""
     if _generated_accepts(doc.data, schema_name):
         return []
-    problems: list[Problem] = []
+    problems: list[Problem_co] = []
     reported: set[tuple[tuple[str | int, ...], str]] = set()  # (path, message) already said
     errors = _dedupe_pattern(list(_validator(schema_name).iter_errors(doc.data)))
     suggested = _suggested_fields(errors)

@@ -62,7 +62,8 @@ def test_ci_runs_exactly_the_readme_test_command_then_the_gates() -> None:
     ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines()
           if line and not line.startswith("#")]
     assert test_command in ci
-    assert ci[ci.index(test_command) + 1:] == [".venv/bin/ruff check .", ".venv/bin/mypy"]
+    gates = [".venv/bin/ruff check .", ".venv/bin/mypy", ".venv/bin/lint-imports"]
+    assert ci[ci.index(test_command) + 1:] == gates
 
 
 def test_readme_setup_command_installs_the_runtime_lock() -> None:
