@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +10,7 @@ from pathlib import Path
 import yaml
 from ruamel.yaml.error import YAMLError as RuamelError
 
+from reconciler.atomicfile import atomic_write
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamlfile import parse_yaml, read_capped
 from reconciler.errors import ReconcilerError
@@ -105,21 +102,7 @@ def format_file(path: Path) -> FormatResult:
 def write_atomically(path: Path, text: str) -> None:
     """Replace the file so that a reader (an editor, a concurrent `validate`) never sees half of
     it; keeps its permission bits, and writes through a symlink rather than replacing it."""
-    target = path.resolve()
-    tmp_name: str | None = None
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException as exc:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-        if isinstance(exc, OSError):
-            raise ReconcilerError(f"{path}: cannot write the formatted file: {exc.strerror or exc}") from None
-        raise
+        atomic_write(path, text.encode("utf-8"), mode=None, follow_symlinks=True)
+    except OSError as exc:
+        raise ReconcilerError(f"{path}: cannot write the formatted file: {exc.strerror or exc}") from None

@@ -86,8 +86,8 @@ class SavedPlan:
 
 
 def save_plan(path: Path, saved: SavedPlan) -> None:
+    from reconciler.atomicfile import atomic_write
     from reconciler.plan.document import plan_to_document
-    from reconciler.state.store import atomic_write
 
     document = plan_to_document(saved.plan, {"inputs": saved.inputs.to_json()})
     payload = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

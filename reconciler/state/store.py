@@ -1,9 +1,10 @@
 """Reading and atomically writing the state file.
 
 Terraform rewrites its state in place; a crash mid-write leaves a torn file.
-We write a temporary file beside the target, fsync it, rename it over the old
-one and fsync the directory: a reader sees the old state or the new one, never
-a mix. The state as it was before this run is kept once as `<name>.backup`.
+We write it with reconciler.atomicfile (a temporary file beside the target,
+fsync'd, renamed over the old one, the directory fsync'd), mode 0600: a reader
+sees the old state or the new one, never a mix. The state as it was before
+this run is kept once as `<name>.backup`.
 
 When the state file cannot be written (read-only directory, disk full), the
 new state goes to `errored.hss-reconciler.state.json` in the current directory
@@ -14,47 +15,19 @@ error says where it is and how to put it back.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from pathlib import Path
 
+from reconciler.atomicfile import atomic_write, leftover_temporaries
 from reconciler.errors import StateError
 from reconciler.state.model import State, parse_state
 
 DEFAULT_STATE_NAME = "hss-reconciler.state.json"
 ERRORED_NAME = "errored.hss-reconciler.state.json"
-FILE_MODE = 0o600
 
 
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".backup")
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Replace `path` with `payload` so that no reader ever sees a partial file."""
-    directory = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(directory)
 
 
 class StateUnwritable(StateError):
@@ -69,7 +42,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     """Temporary files a killed writer left beside `path`. Only call this holding the lock:
     then no other writer can have one in flight."""
     removed = []
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+    for leftover in leftover_temporaries(path):
         with contextlib.suppress(OSError):
             leftover.unlink()
             removed.append(leftover)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 from reconciler.config.problems import ConfigProblems
 from reconciler.errors import ReconcilerError
 from reconciler.fmt import format_text
+from reconciler.fmt.format import write_atomically
 from reconciler.fmt.order import REGISTRY_ORDER, ROOT_ORDER, TARGET_ORDER
 from reconciler.schema import CONFIG_SCHEMA, load_schema
 
@@ -406,3 +408,16 @@ def test_any_other_lost_comment_is_refused_too() -> None:
     line = text.count("\n")
     assert str(caught.value) == (f"f.yaml:{line}:1: fmt cannot keep this comment; nothing was written. "
                                  "Please report it")
+
+
+def test_a_file_fmt_cannot_write_is_left_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "registries.yaml"
+    path.write_text("old\n")
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(ReconcilerError, match=r"registries\.yaml: cannot write the formatted file: No space"):
+        write_atomically(path, "new\n")
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["registries.yaml"]

@@ -13,7 +13,7 @@ import pytest
 from reconciler.config.model import TargetKey
 from reconciler.errors import StateError
 from reconciler.state.model import STATE_FORMAT_VERSION, State, StateEntry, parse_state
-from reconciler.state.store import StateStore, atomic_write, backup_path
+from reconciler.state.store import StateStore, backup_path
 
 TARGET = TargetKey("ap-southeast-1", "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c", "0")
 
@@ -100,36 +100,6 @@ def test_corrupt_state_file_is_left_untouched(tmp_path: Path) -> None:
         StateStore(path).load()
     assert path.read_bytes() == b'{"version": 1, "serial": '
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
-
-
-def test_atomic_write_leaves_the_old_file_when_the_rename_fails(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "s.json"
-    path.write_bytes(b"old")
-
-    def fail(src: Any, dst: Any) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="No space left"):
-        atomic_write(path, b"new")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]  # no temporary file left behind
-
-
-def test_atomic_write_leaves_the_old_file_when_the_write_fails(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "s.json"
-    path.write_bytes(b"old")
-
-    def fail(fd: int) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(OSError, match="Input/output"):
-        atomic_write(path, b"new")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 
 def test_store_failure_keeps_the_state_file_and_says_so(tmp_path: Path,
