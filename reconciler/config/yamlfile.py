@@ -21,7 +21,7 @@ from reconciler.config.yamldoc import LIBYAML_TOO_DEEP, MAX_DEPTH, MAX_VALUES, T
 from reconciler.config.yamlevents import NeedsGraph, parse_events
 from reconciler.config.yamlgraph import parse_graph
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Mark", "YamlDocument", "parse_yaml",
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Mark", "YamlDocument", "decode_text", "parse_yaml",
            "read_capped", "read_yaml"]
 
 # A registry file is one target with about 100 registries (~40 KB); a 1 MiB cap
@@ -29,7 +29,8 @@ __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Mark", "YamlDocument", 
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def _decode(file: str, raw: bytes) -> str:
+def decode_text(raw: bytes, file: str) -> str:
+    """A registry file's text (UTF-8, a BOM dropped); ConfigProblems at the first bad byte if it is not."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -59,7 +60,7 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
     """Parse one file; every problem in it is raised together as ConfigProblems."""
     file = display or str(path)
     raw = read_capped(path, file)
-    return parse_yaml(_decode(file, raw), file)
+    return parse_yaml(decode_text(raw, file), file)
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:

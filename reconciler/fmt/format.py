@@ -12,7 +12,7 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from reconciler.atomicfile import atomic_write
 from reconciler.config.problems import ConfigProblems, Problem
-from reconciler.config.yamlfile import parse_yaml, read_capped
+from reconciler.config.yamlfile import decode_text, parse_yaml, read_capped
 from reconciler.errors import ReconcilerError
 from reconciler.fmt.comments import comment_texts, find_comments, flow_spans
 from reconciler.fmt.layout import modeline_first, restyle, split_header, tidy
@@ -31,13 +31,6 @@ class FormatResult:
     @property
     def changed(self) -> bool:
         return self.original != self.formatted
-
-
-def _decode(raw: bytes, file: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigProblems([Problem(file, 0, 0, "", "file is not valid UTF-8")]) from None
 
 
 def format_text(text: str, file: str) -> str:
@@ -94,7 +87,7 @@ def format_file(path: Path) -> FormatResult:
     """Read and format one file; writes nothing."""
     file = str(path)
     raw = read_capped(path, file)
-    original = _decode(raw, file)
+    original = decode_text(raw, file)
     # Compare with the raw text, so a BOM or CRLF line ends count as "not formatted".
     return FormatResult(path, raw.decode("utf-8", errors="replace"), format_text(original, file))
 

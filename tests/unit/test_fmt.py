@@ -12,7 +12,7 @@ import yaml
 
 from reconciler.config.problems import ConfigProblems
 from reconciler.errors import ReconcilerError
-from reconciler.fmt import format_text
+from reconciler.fmt import format_file, format_text
 from reconciler.fmt.format import write_atomically
 from reconciler.fmt.order import REGISTRY_ORDER, ROOT_ORDER, TARGET_ORDER
 from reconciler.schema import CONFIG_SCHEMA, load_schema
@@ -421,3 +421,11 @@ def test_a_file_fmt_cannot_write_is_left_as_it_was(tmp_path: Path, monkeypatch: 
     with pytest.raises(ReconcilerError, match=r"registries\.yaml: cannot write the formatted file: No space"):
         write_atomically(path, "new\n")
     assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["registries.yaml"]
+
+
+def test_a_file_that_is_not_utf8_is_located_as_validate_locates_it(tmp_path: Path) -> None:
+    path = tmp_path / "registries.yaml"
+    path.write_bytes(b"version: 1\nregistries: \xff\n")
+    with pytest.raises(ConfigProblems) as caught:
+        format_file(path)
+    assert str(caught.value) == f"{path}:2:13: file is not valid UTF-8"
