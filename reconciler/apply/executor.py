@@ -24,7 +24,7 @@ from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import learn_ids
 from reconciler.config.envcheck import resolve_passwords
-from reconciler.config.model import Desired, DesiredRegistry, TargetKey
+from reconciler.config.model import DesiredRegistry, TargetKey
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
@@ -34,9 +34,7 @@ from reconciler.secrets import Secret
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
 
-DESTROYS = (Action.DELETE, Action.FORGET)
 STILL_RUNNING_EVERY = 10.0
-CREATES = (Action.CREATE, Action.REPLACE)
 # How many times one create may send AddRegistry, each resend only after a
 # listing showed the registry absent.
 MAX_ADD_SENDS = 8
@@ -61,16 +59,15 @@ class ApplyResult:
 
     @property
     def added(self) -> int:
-        return sum(1 for c in self.done if c.action in (Action.CREATE, Action.REPLACE))
+        return sum(1 for c in self.done if c.action.creates)
 
     @property
     def changed(self) -> int:
-        return sum(1 for c in self.done
-                   if c.action is Action.UPDATE or (c.action is Action.ADOPT and c.changed))
+        return sum(1 for c in self.done if c.changes_in_place)
 
     @property
     def destroyed(self) -> int:
-        return sum(1 for c in self.done if c.action in (Action.DELETE, Action.REPLACE))
+        return sum(1 for c in self.done if c.action.destroys)
 
     @property
     def imported(self) -> int:
@@ -78,17 +75,16 @@ class ApplyResult:
 
 
 class _Run:
-    def __init__(self, desired: Desired, checkpointer: Checkpointer,
+    def __init__(self, checkpointer: Checkpointer,
                  clients: Mapping[TargetKey, HssClient], secrets: Mapping[str, Secret],
                  report: Reporter, stop: threading.Event, plan: Plan) -> None:
-        self.desired = desired
         self.checkpointer = checkpointer
         self.clients = clients
         self.secrets = secrets
         self.report = report
         self.stop = stop
         # Ids are learned per target once its last add has returned (see idlookup.py).
-        self._adds_left = Counter(c.target for c in plan.changes if c.action in CREATES)
+        self._adds_left = Counter(c.target for c in plan.changes if c.action.creates)
         self._id_pending: dict[TargetKey, list[tuple[Change, float]]] = {}
         self.finishers = ThreadPoolExecutor(max_workers=max(1, min(MAX_ID_LISTINGS, len(self._adds_left))),
                                             thread_name_prefix="apply-ids")
@@ -112,7 +108,7 @@ class _Run:
         try:
             self._execute(change)
         finally:
-            if change.action in CREATES:
+            if change.action.creates:
                 self._add_returned(change.target)
 
     def _execute(self, change: Change) -> None:
@@ -154,7 +150,7 @@ class _Run:
 
     def _learn_ids(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
         """Ids of the registries this run added to `target`, all recorded in one checkpoint."""
-        registries = [self.desired.registries[change.address] for change, _ in pending]
+        registries = [_declared(change) for change, _ in pending]
         ids: dict[str, str] = {}
         try:
             ids = learn_ids(self.clients[target], [r.name for r in registries])
@@ -189,15 +185,15 @@ class _Run:
             # A state entry whose add was accepted but whose id was never learned, planned
             # without a refresh (which would have found it): find it by name now.
             registry_id = self._find(client, change.name)
-        if change.action in (Action.DELETE, Action.REPLACE):
+        if change.action.destroys:
             if registry_id is not None:
                 with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
                     client.delete_registry(registry_id)
             self.checkpointer.commit(lambda s: s.remove(change.address))
             if change.action is Action.DELETE:
                 return registry_id
-        registry = self.desired.registries[change.address]
-        if change.action in (Action.CREATE, Action.REPLACE):
+        registry = _declared(change)
+        if change.action.creates:
             return self._create(client, registry)
         if registry_id is None:
             raise ReconcilerError(f"HSS has no registry named '{change.name}' and its id was never "
@@ -316,16 +312,28 @@ class _Run:
         self.checkpointer.commit(put_all)
 
 
-def apply_plan(plan: Plan, desired: Desired, checkpointer: Checkpointer,
+def _declared(change: Change) -> DesiredRegistry:
+    """What `change` sends: the declared registry it carries (every change but a delete or forget)."""
+    if change.registry is None:
+        raise ReconcilerError(f"{change.address}: the plan holds no declared registry for this "
+                              f"{change.action}; make a new plan")
+    return change.registry
+
+
+def apply_plan(plan: Plan, checkpointer: Checkpointer,
                clients: Mapping[TargetKey, HssClient], *, parallelism: int = 10,
                report: Reporter = ignore, stop: threading.Event | None = None,
                still_running_every: float = STILL_RUNNING_EVERY) -> ApplyResult:
-    """Run every change of `plan`; failures are collected, not raised, so the rest still runs."""
+    """Run every change of `plan`; failures are collected, not raised, so the rest still runs.
+
+    The plan alone says what to send: each change carries its declared registry,
+    so a fresh plan and a saved one run exactly the same code.
+    """
     # Every secret is read before the first call: a missing one stops nothing halfway.
-    secrets = resolve_passwords(desired.registries[c.address] for c in plan.changes if c.send_password)
-    run = _Run(desired, checkpointer, clients, secrets, report, stop or threading.Event(), plan)
-    destroys = [c for c in plan.changes if c.action in DESTROYS]
-    others = [c for c in plan.changes if c.action not in DESTROYS]
+    secrets = resolve_passwords(_declared(c) for c in plan.changes if c.send_password)
+    run = _Run(checkpointer, clients, secrets, report, stop or threading.Event(), plan)
+    destroys = [c for c in plan.changes if c.action.leaves_state]
+    others = [c for c in plan.changes if not c.action.leaves_state]
     try:
         with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
             for batch in (destroys, others):

@@ -11,7 +11,8 @@ from reconciler.cli.output import Output
 from reconciler.engine.applying import ApplyOutcome
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Plan
-from reconciler.render.results import render_apply_result, render_outputs, render_wait
+from reconciler.render.formats import render_result_as
+from reconciler.render.results import render_outputs, render_wait
 
 VERBS = {
     Action.CREATE: ("Creating", "Creation"),
@@ -76,7 +77,7 @@ def report(outcome: ApplyOutcome, fmt: str, wait_timeout: float, out: Output) ->
         return 1
     if not outcome.ran:  # nothing to change
         if fmt != "text":
-            out.print(render_apply_result(fmt, outcome.plan, None, None, None))
+            out.print(render_result_as(fmt, outcome.plan, None, None, None))
         return 0
     found = problems(outcome, wait_timeout)
     for address, reason in outcome.outputs.failures.items():
@@ -91,7 +92,7 @@ def report(outcome: ApplyOutcome, fmt: str, wait_timeout: float, out: Output) ->
             out.print("\n" + render_outputs(outcome.outputs))
     else:
         out.info("" if found else f"Apply complete! {summary(outcome.result)}")
-        out.print(render_apply_result(fmt, outcome.plan, outcome.result, outcome.outputs, outcome.waited))
+        out.print(render_result_as(fmt, outcome.plan, outcome.result, outcome.outputs, outcome.waited))
     for problem in found:
         out.error(problem)
     return 1 if found else 0

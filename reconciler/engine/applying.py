@@ -19,12 +19,18 @@ from reconciler.config.model import TargetKey
 from reconciler.engine.options import ApplyOptions
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Plan, UnsafeTarget
+from reconciler.render.view import unsafe_text
 from reconciler.state.checkpoint import Checkpointer
 
 
 class UnsafePlanError(ReconcilerError):
     """The plan destroys more than the safety share of a target, and --force was not given."""
+
+    def __init__(self, targets: list[UnsafeTarget]) -> None:
+        self.targets = targets
+        super().__init__("refusing an unsafe plan: " + "; ".join(unsafe_text(t) for t in targets)
+                         + ". Check the plan; pass --force if these deletions are intended.")
 
 
 @contextmanager
@@ -63,9 +69,7 @@ def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks
     if not plan.has_changes:
         return ApplyOutcome(plan)
     if plan.unsafe and not options.force:
-        raise UnsafePlanError("refusing an unsafe plan: " + "; ".join(plan.unsafe_reasons)
-                              .replace("; apply needs --force", "") + ". Check the plan; pass --force "
-                              "if these deletions are intended.")
+        raise UnsafePlanError(plan.unsafe_targets)
     if hooks.approve is not None and not hooks.approve(plan):
         return ApplyOutcome(plan, cancelled=True)
     hooks.say("")
@@ -73,12 +77,11 @@ def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks
     with hooks.interruptible() as stop:
         # One event stops new changes, whether a signal came or the state could not be written.
         checkpointer = Checkpointer(session.store, session.state, stop=stop)
-        result = apply_plan(plan, session.desired, checkpointer, clients,
+        result = apply_plan(plan, checkpointer, clients,
                             parallelism=session.connection.parallelism, report=hooks.report, stop=stop)
     hooks.changes_done(plan, result)
     outcome = ApplyOutcome(plan, result, ran=True)
-    touched = [session.desired.registries[c.address] for c in result.done
-               if c.address in session.desired.registries and c.action is not Action.FORGET]
+    touched = [c.registry for c in result.done if c.registry is not None]
     outcome.outputs = fetch_upload_commands(touched, clients)
     if options.wait and touched:
         from reconciler.apply.waiting import wait_for_access

@@ -13,6 +13,7 @@ connections (and TLS sessions) the refresh opened carry the changes too.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
 from reconciler.plan.diff import PlanOptions as Rules
-from reconciler.plan.diff import make_plan, unmatched_selections
+from reconciler.plan.diff import make_plan, planned_after, unmatched_selections
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.state.model import State
@@ -143,7 +144,27 @@ class Session:
         if why:
             raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
                                  f"plan with 'hss-reconciler plan -out {source}' and review it.")
-        return saved.plan
+        return _with_declared(saved.plan, self.desired, source)
+
+
+def _with_declared(plan: Plan, desired: Desired, source: str) -> Plan:
+    """A saved plan's changes get back the declared registries they send.
+
+    The digest proved the registry files unchanged since the plan was made; each
+    change's `after` must also be exactly what its registry plans, or the file
+    was edited after review, and nothing is applied.
+    """
+    changes = []
+    for change in plan.changes:
+        if change.after is not None:
+            registry = desired.registries.get(change.address)
+            if registry is None or planned_after(registry) != change.after:
+                raise ReconcilerError(f"{source}: the {change.action} of {change.address} is not what its "
+                                      "registry file declares: the plan file was edited after it was made. "
+                                      "Nothing was changed; make and review a new plan.")
+            change = dataclasses.replace(change, registry=registry)
+        changes.append(change)
+    return dataclasses.replace(plan, changes=changes)
 
 
 @contextmanager

@@ -57,7 +57,8 @@ def unmatched_selections(only: Collection[str], desired: Desired, state: State) 
     return [selection for selection in only if selection not in known]
 
 
-def _after(registry: DesiredRegistry) -> dict[str, Any]:
+def planned_after(registry: DesiredRegistry) -> dict[str, Any]:
+    """What a change toward `registry` shows and a saved plan holds: fields, password as a reference."""
     after: dict[str, Any] = dict(registry.attributes)
     after["registry_password"] = registry.password.to_json()
     if registry.password_version is not None:
@@ -124,9 +125,10 @@ class _Planner:
                 self._declared_only(registry)
                 return
             if live is None:
-                self._add(Change(Action.CREATE, registry.target, registry.name, after=_after(registry),
+                self._add(Change(Action.CREATE, registry.target, registry.name, after=planned_after(registry),
                                  send_password=True, password_version=registry.password_version,
-                                 reason="it no longer exists in HSS (deleted outside hss-reconciler)"))
+                                 reason="it no longer exists in HSS (deleted outside hss-reconciler)",
+                                 registry=registry))
                 return
             self._record_status(registry.address, live)
             registry_id = str(live["id"])
@@ -141,8 +143,9 @@ class _Planner:
     def _declared_only(self, registry: DesiredRegistry) -> None:
         live = self._live_by_name.get((registry.target, registry.name))
         if live is None:
-            self._add(Change(Action.CREATE, registry.target, registry.name, after=_after(registry),
-                             send_password=True, password_version=registry.password_version))
+            self._add(Change(Action.CREATE, registry.target, registry.name, after=planned_after(registry),
+                             send_password=True, password_version=registry.password_version,
+                             registry=registry))
             return
         self._record_status(registry.address, live)
         self._converge(registry, str(live["id"]), live, None, Action.ADOPT)
@@ -163,15 +166,15 @@ class _Planner:
                     f"--no-destroy forbids the delete. Keep {' and '.join(forcing)}, or plan without "
                     "--no-destroy.")
             self._add(Change(Action.REPLACE, registry.target, registry.name, registry_id,
-                             comparable(before), _after(registry), fields, send_password=True,
+                             comparable(before), planned_after(registry), fields, send_password=True,
                              password_version=registry.password_version,
-                             reason=f"{' and '.join(forcing)} cannot be changed in place"))
+                             reason=f"{' and '.join(forcing)} cannot be changed in place", registry=registry))
         elif fields or rotate or action is Action.ADOPT:
             changed = (*fields, "registry_password") if rotate else fields
             self._add(Change(action, registry.target, registry.name, registry_id, comparable(before),
-                             _after(registry), changed, send_password=bool(fields) or rotate,
+                             planned_after(registry), changed, send_password=bool(fields) or rotate,
                              password_version=registry.password_version,
-                             before_password_version=known_password_version))
+                             before_password_version=known_password_version, registry=registry))
 
     def _managed_only(self, entry: StateEntry) -> None:
         live = self._live_for(entry) if self.live is not None else None

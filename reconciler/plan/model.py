@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.config.model import DesiredRegistry
 from reconciler.registry import TargetKey, registry_address
 
 
@@ -53,6 +54,10 @@ class Change:
     password_version: int | None = None
     before_password_version: int | None = None
     reason: str = ""
+    # What apply sends, for every change with an `after`: the declared registry (its fields,
+    # its password reference and where that was declared, for located errors). A saved plan
+    # gets it back from the registry files once their digest proves them unchanged.
+    registry: DesiredRegistry | None = field(default=None, compare=False, repr=False)
 
     @property
     def address(self) -> str:
@@ -114,15 +119,6 @@ class Plan:
     @property
     def unsafe(self) -> bool:
         return bool(self.unsafe_targets)
-
-    @property
-    def unsafe_reasons(self) -> list[str]:
-        """The unsafe targets as the plan document words them ("...; apply needs --force").
-
-        Compatibility for cli/commands/apply.py until the engine lands (engine/applying.py
-        reads these strings too). New code reads `unsafe_targets`.
-        """
-        return [unsafe_reason(u) for u in self.unsafe_targets]
 
     def count(self, *actions: Action) -> int:
         return sum(1 for c in self.changes if c.action in actions)

@@ -46,6 +46,21 @@ def test_saved_plan_refused_when_config_changed(hss: Hss, tmp_path: Path) -> Non
     assert Api(hss).list() == [] and not (ws / "hss-reconciler.state.json").exists()
 
 
+def test_saved_plan_whose_change_was_edited_sends_nothing(hss: Hss, tmp_path: Path) -> None:
+    # The registry files are unchanged (their digest matches), but the reviewed change
+    # was edited to send another address: apply runs the plan alone, so it must refuse.
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    plan_file = tmp_path / "plan.json"
+    assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
+    document = json.loads(plan_file.read_text())
+    document["changes"][0]["after"]["registry_addr"] = "collector.attacker.example"
+    plan_file.write_text(json.dumps(document))
+    refused = cli(hss, "apply", str(plan_file))
+    assert refused.code == 1, refused.output
+    assert "the create of " in refused.stderr and "plan file was edited after it was made" in refused.stderr
+    assert Api(hss).list() == [] and not (ws / "hss-reconciler.state.json").exists()
+
+
 def test_saved_plan_refused_when_state_replaced(hss: Hss, tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", [registry("alpha")])
     assert cli(hss, "apply", str(ws), "--auto-approve").code == 0

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from reconciler.apply.executor import apply_plan
-from reconciler.config.model import Desired, DesiredRegistry, Location, TargetKey
+from reconciler.config.model import Desired, DesiredRegistry, Location
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.registry import TargetKey, registry_address
 from reconciler.secrets import SecretRef
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
@@ -212,14 +213,15 @@ def test_apply_starts_nothing_new_once_the_state_cannot_be_written(
     names = [f"reg-{i}" for i in range(5)]
     monkeypatch.setenv("UNIT_PASSWORD", "unit-Passw0rd")
     desired = _desired(names)
-    plan = Plan(changes=[Change(Action.CREATE, TARGET, n, send_password=True) for n in names])
+    plan = Plan(changes=[Change(Action.CREATE, TARGET, n, send_password=True,
+                                registry=desired.registries[registry_address(TARGET, n)]) for n in names])
     store = StateStore(path)
     stop = threading.Event()
     checkpointer = Checkpointer(store, store.load(), stop=stop)
     hss = _SlowSecondAdd(stop)
     _disk_full_for(path.parent, monkeypatch)
 
-    result = apply_plan(plan, desired, checkpointer, {TARGET: hss}, parallelism=1,  # type: ignore[dict-item]
+    result = apply_plan(plan, checkpointer, {TARGET: hss}, parallelism=1,  # type: ignore[dict-item]
                         stop=stop)
 
     # The add's record is written behind the worker, so the next add may have started

@@ -22,7 +22,7 @@ from reconciler.plan.document import (
     plan_from_document,
     plan_to_document,
 )
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget, unsafe_reason
 from reconciler.registry import API_FIELDS, TargetKey
 from reconciler.secrets import Secret
 from reconciler.state.model import State, StateEntry
@@ -176,10 +176,10 @@ def test_document_does_not_share_the_plans_dicts() -> None:
     assert plan.changes[1].after is not None and plan.changes[1].after["protocol"] == "https"
 
 
-def test_unsafe_reasons_keep_their_wording_for_the_cli() -> None:
-    # Compatibility: cli/commands/apply.py reads these strings until the engine lands.
-    assert every_action_plan().unsafe_reasons == plan_to_document(every_action_plan())["unsafe"]["reasons"]
-    assert Plan().unsafe_reasons == [] and not Plan().unsafe
+def test_unsafe_targets_are_worded_in_the_document() -> None:
+    plan = every_action_plan()
+    assert plan_to_document(plan)["unsafe"]["reasons"] == [unsafe_reason(u) for u in plan.unsafe_targets]
+    assert plan_to_document(Plan())["unsafe"] == {"flagged": False, "reasons": []} and not Plan().unsafe
 
 
 @pytest.mark.parametrize("where", ["after", "meta", "drift", "before"])

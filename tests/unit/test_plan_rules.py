@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from reconciler.config.model import Desired, DesiredRegistry, Location
+from reconciler.engine.applying import UnsafePlanError
 from reconciler.errors import ReconcilerError
 from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, PlanOptions, make_plan
-from reconciler.plan.model import Action, Change, Plan, UnsafeTarget
+from reconciler.plan.model import Action, Change, Plan, UnsafeTarget, unsafe_reason
 from reconciler.registry import TargetKey, registry_address
 from reconciler.render.colors import Palette
 from reconciler.render.markdown import change_block, render_plan_markdown
@@ -208,10 +209,13 @@ def test_unsafe_is_a_share_of_what_a_target_manages(deleted: int, managed_count:
     assert plan.unsafe is unsafe
 
 
-def test_unsafe_reasons_keep_todays_wording() -> None:
-    # Compatibility for cli/commands/apply.py until the engine lands.
-    assert _destroying(4, 10).unsafe_reasons == [
+def test_unsafe_wording_in_the_document_and_in_apply_s_refusal() -> None:
+    targets = _destroying(4, 10).unsafe_targets
+    assert [unsafe_reason(t) for t in targets] == [
         f"{T}: deletes or replaces 4 of 10 managed registries (more than 30%); apply needs --force"]
+    assert str(UnsafePlanError(targets)) == (
+        f"refusing an unsafe plan: {T}: deletes or replaces 4 of 10 managed registries (more than 30%). "
+        "Check the plan; pass --force if these deletions are intended.")
 
 
 def test_action_groupings() -> None:

@@ -122,7 +122,7 @@ def apply_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hss: FakeHss,
     store = StateStore(tmp_path / "state.json")
     plan = make_plan(desired, state, {TARGET: []})
     client = HssClient(httpx.Client(transport=httpx.MockTransport(hss)), ENDPOINT, PROJECT, retry=QUICK)
-    result = apply_plan(plan, desired, Checkpointer(store, state), {TARGET: client}, parallelism=1)
+    result = apply_plan(plan, Checkpointer(store, state), {TARGET: client}, parallelism=1)
     saved = json.loads(store.path.read_text()) if store.path.exists() else {"registries": []}
     return Run(result, saved, hss)
 

@@ -36,7 +36,7 @@ def test_slow_calls_report_still_running(tmp_path: Path) -> None:
         plan = make_plan(desired, state, None)
         events: list[ApplyEvent] = []
         with httpx.Client() as http:
-            result = apply_plan(plan, desired, Checkpointer(store, state),
+            result = apply_plan(plan, Checkpointer(store, state),
                                 clients_for(desired.targets.values(), http), report=events.append,
                                 still_running_every=0.3)
     finally:

@@ -10,13 +10,8 @@ from reconciler.cli.output import Output
 from reconciler.engine.session import Session
 from reconciler.engine.single import live_by_id
 from reconciler.plan.saved import load_plan, looks_like_plan_file
-from reconciler.render.formats import render_plan_as
-from reconciler.render.managed import (
-    managed_view,
-    render_managed_json,
-    render_managed_markdown,
-    render_managed_text,
-)
+from reconciler.render.formats import render_managed_as, render_plan_as
+from reconciler.render.managed import managed_view
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -28,7 +23,5 @@ def run(args: argparse.Namespace, out: Output) -> int:
     with Session.open(options.workspace(args), options.connection(args)) as session:
         live = live_by_id(session) if args.refresh else None
         view = managed_view(session.state, live)
-    renderers = {"json": render_managed_json, "markdown": render_managed_markdown,
-                 "text": lambda v: render_managed_text(v, out.palette)}
-    out.print(renderers[args.format](view))
+    out.print(render_managed_as(args.format, view, out.palette))
     return 0
