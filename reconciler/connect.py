@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 import httpx
 
-from reconciler.config.model import TargetConfig, TargetKey
+from reconciler.config.model import TargetConfig
 from reconciler.hss.client import HssClient
+from reconciler.registry import TargetKey
 
 
 def clients_for(targets: Iterable[TargetConfig], http: httpx.Client) -> dict[TargetKey, HssClient]:

@@ -24,12 +24,12 @@ from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import learn_ids
 from reconciler.config.envcheck import resolve_passwords
-from reconciler.config.model import DesiredRegistry, TargetKey
+from reconciler.config.model import DesiredRegistry
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
-from reconciler.plan.diff import changed_fields
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.registry import TargetKey, changed_fields
 from reconciler.secrets import Secret
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry

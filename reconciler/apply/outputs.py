@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.config.envcheck import resolve_passwords
-from reconciler.config.model import DesiredRegistry, TargetKey
+from reconciler.config.model import DesiredRegistry
 from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
+from reconciler.registry import TargetKey
 
 OTHER_CHANNEL = "Other"
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reconciler.config.model import TargetKey, registry_address
 from reconciler.hss.client import HssClient
 from reconciler.plan.model import LiveStatus
+from reconciler.registry import TargetKey, registry_address
 
 ACCESSING = "accessing"
 FIRST_INTERVAL, MAX_INTERVAL = 0.25, 5.0

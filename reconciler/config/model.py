@@ -7,28 +7,10 @@ from pathlib import Path
 
 from reconciler.config.problems import Problem
 from reconciler.registry import (
-    API_FIELDS,
-    DEFAULT_ENTERPRISE_PROJECT,
-    FILE_FIELDS,
     TargetKey,
     registry_address,
 )
 from reconciler.secrets import SecretRef
-
-# The registry rules live in reconciler.registry. These names are re-exported
-# for the modules that still import them from here (config.workspace, state,
-# apply, connect, fmt, cli, engine).
-__all__ = [
-    "API_FIELDS",
-    "DEFAULT_ENTERPRISE_PROJECT",
-    "FILE_FIELDS",
-    "Desired",
-    "DesiredRegistry",
-    "Location",
-    "TargetConfig",
-    "TargetKey",
-    "registry_address",
-]
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.model import (
-    API_FIELDS,
-    DEFAULT_ENTERPRISE_PROJECT,
-    Desired,
-    DesiredRegistry,
-    Location,
-    TargetConfig,
-    TargetKey,
-)
+from reconciler.config.model import Desired, DesiredRegistry, Location, TargetConfig
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamlfile import YamlDocument, read_yaml
+from reconciler.registry import API_FIELDS, DEFAULT_ENTERPRISE_PROJECT, TargetKey
 from reconciler.schema import validate_document
 from reconciler.secrets import SecretRef
 

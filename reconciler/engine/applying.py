@@ -15,11 +15,11 @@ from reconciler.apply.events import Reporter, ignore
 from reconciler.apply.executor import ApplyResult, apply_plan
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands
 from reconciler.apply.waiting import WaitResult
-from reconciler.config.model import TargetKey
 from reconciler.engine.options import ApplyOptions
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan, UnsafeTarget
+from reconciler.registry import TargetKey
 from reconciler.render.view import unsafe_text
 from reconciler.state.checkpoint import Checkpointer
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from reconciler.config.model import Desired, TargetConfig, TargetKey
+from reconciler.config.model import Desired, TargetConfig
 from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_workspace, workspace_dir
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
@@ -31,6 +31,7 @@ from reconciler.plan.diff import PlanOptions as Rules
 from reconciler.plan.diff import make_plan, planned_after, unmatched_selections
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
+from reconciler.registry import TargetKey
 from reconciler.state.model import State
 from reconciler.state.store import DEFAULT_STATE_NAME, StateStore, remove_stale_temporaries
 

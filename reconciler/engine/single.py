@@ -13,7 +13,7 @@ from reconciler.apply.outputs import UploadCommands, fetch_upload_commands, need
 from reconciler.engine.names import resolve_address
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
-from reconciler.plan.diff import comparable
+from reconciler.registry import comparable
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
 from reconciler.state.store import DEFAULT_STATE_NAME, StateStore

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from reconciler.config.model import FILE_FIELDS
+from reconciler.registry import FILE_FIELDS
 
 # The order the HSS API documents (AddRegistry request body; target = path and
 # query parameters). The schema lists properties in the same order, so editor

@@ -23,19 +23,6 @@ from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, Unsaf
 from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
 from reconciler.state.model import State, StateEntry
 
-# `comparable` and `changed_fields` are rules of reconciler.registry. They stay
-# importable from here (re-exports) for apply/executor.py (changed_fields) and
-# engine/single.py (comparable) until those import reconciler.registry.
-__all__ = [
-    "Live",
-    "PlanOptions",
-    "changed_fields",
-    "comparable",
-    "make_plan",
-    "unmatched_selections",
-    "unsafe_targets",
-]
-
 Live = Mapping[TargetKey, list[LiveRegistry]]
 # octodns's rule for DNS zones: only targets this big are guarded, so a small
 # workspace can still be torn down without ceremony.

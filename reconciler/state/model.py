@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
-from reconciler.config.model import TargetKey, registry_address
 from reconciler.errors import StateError
+from reconciler.registry import TargetKey, registry_address
 
 STATE_FORMAT_VERSION = 1
 

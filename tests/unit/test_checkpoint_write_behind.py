@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.model import TargetKey
+from reconciler.registry import TargetKey
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import StateEntry
 from reconciler.state.store import StateStore

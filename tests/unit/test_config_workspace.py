@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from reconciler.config.envcheck import check_secret_references, resolve_passwords
-from reconciler.config.model import TargetKey
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.workspace import (
     MAX_REGISTRIES_PER_TARGET,
@@ -17,6 +16,7 @@ from reconciler.config.workspace import (
     load_workspace,
     workspace_dir,
 )
+from reconciler.registry import TargetKey
 
 PROJECT = "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c"
 

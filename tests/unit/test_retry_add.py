@@ -18,11 +18,12 @@ import pytest
 import yaml
 
 from reconciler.apply.executor import MAX_ADD_SENDS, ApplyResult, apply_plan
-from reconciler.config.model import Desired, TargetKey
+from reconciler.config.model import Desired
 from reconciler.config.workspace import load_workspace
 from reconciler.hss.client import HssClient
 from reconciler.hss.retry import RetryPolicy
 from reconciler.plan.diff import make_plan
+from reconciler.registry import TargetKey
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State
 from reconciler.state.store import StateStore

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.model import TargetKey
 from reconciler.errors import StateError
+from reconciler.registry import TargetKey
 from reconciler.state.model import STATE_FORMAT_VERSION, State, StateEntry, parse_state
 from reconciler.state.store import StateStore, backup_path
 
@@ -56,8 +56,8 @@ def test_store_round_trip_counts_serials(tmp_path: Path) -> None:
     assert state.entries == {}
     assert not path.exists()  # loading writes nothing
     state.put(entry("harbor-prod"))
-    store.save(state)
-    store.save(state)
+    store.write(store.snapshot(state))
+    store.write(store.snapshot(state))
     loaded = StateStore(path).load()
     assert loaded.serial == 2
     assert loaded.lineage == state.lineage
@@ -110,7 +110,7 @@ def test_store_failure_keeps_the_state_file_and_says_so(tmp_path: Path,
     path = tmp_path / "s.json"
     store = StateStore(path)
     state = store.load()
-    store.save(state)
+    store.write(store.snapshot(state))
     before = path.read_bytes()
     real_replace = os.replace
 
@@ -122,7 +122,7 @@ def test_store_failure_keeps_the_state_file_and_says_so(tmp_path: Path,
     monkeypatch.setattr(os, "replace", fail_for_state)
     state.put(entry("harbor-prod"))
     with pytest.raises(StateError, match="cannot write state file"):
-        store.save(state)
+        store.write(store.snapshot(state))
     assert path.read_bytes() == before
 
 
@@ -133,7 +133,7 @@ def test_state_and_backup_are_mode_0600_whatever_the_umask(tmp_path: Path) -> No
     old_umask = os.umask(0o000)
     try:
         store = StateStore(path)
-        store.save(store.load())
+        store.write(store.snapshot(store.load()))
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -144,7 +144,7 @@ def test_backup_is_the_state_before_the_run_taken_once(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     first = StateStore(path)
     state = first.load()
-    first.save(state)
+    first.write(first.snapshot(state))
     assert not backup_path(path).exists()  # nothing to back up on the first run
     before_run = path.read_bytes()
 
@@ -152,13 +152,13 @@ def test_backup_is_the_state_before_the_run_taken_once(tmp_path: Path) -> None:
     state = run.load()
     for name in ("a", "b", "c"):
         state.put(entry(name))
-        run.save(state)
+        run.write(run.snapshot(state))
     assert backup_path(path).read_bytes() == before_run
     assert parse_state(path.read_bytes(), "s").serial == 4
 
     after_run = path.read_bytes()
     next_run = StateStore(path)
-    next_run.save(next_run.load())
+    next_run.write(next_run.snapshot(next_run.load()))
     assert backup_path(path).read_bytes() == after_run
     assert backup_path(path).name == "s.json.backup"
 
