@@ -16,8 +16,6 @@ Center, Host Security Service, API Reference), one page per operation:
   https://support.huaweicloud.com/intl/en-us/api-hss2.0/UpdateRegistry.html
 - DeleteRegistry, ``DELETE /v5/{project_id}/image/registries/{id}``:
   https://support.huaweicloud.com/intl/en-us/api-hss2.0/DeleteRegistry.html
-- BatchDeleteRegistry, ``POST /v5/{project_id}/image/registries/batch-delete``:
-  https://support.huaweicloud.com/intl/en-us/api-hss2.0/BatchDeleteRegistry.html
 - ShowImageUploadCommand, ``GET /v5/{project_id}/image/registries/image-upload-command``:
   https://support.huaweicloud.com/intl/tr-tr/api-hss2.0/ShowImageUploadCommand.html
 """
@@ -88,7 +86,7 @@ class HssClient:
     :class:`~reconciler.hss.errors.RegistryNotFound` when HSS does not know an id;
     :class:`~reconciler.hss.errors.AddOutcomeUnknown` when an add may or may not
     have happened. ``retry`` says how throttling, 5xx and dropped connections
-    are retried (``NO_RETRY`` for one attempt per call).
+    are retried (``RetryPolicy(max_attempts=1)`` for one attempt per call).
     """
 
     def __init__(
@@ -182,17 +180,6 @@ class HssClient:
         """DeleteRegistry; raises RegistryNotFound when the id is unknown."""
         self._send("DeleteRegistry", "DELETE", f"{self._registries}/{_segment(registry_id)}")
 
-    def batch_delete_registries(self, ids: list[str]) -> None:
-        """BatchDeleteRegistry. An empty list sends nothing."""
-        if ids:
-            self._send(
-                "BatchDeleteRegistry",
-                "POST",
-                f"{self._registries}/batch-delete",
-                body={"ids": list(ids)},
-                idempotent=True,  # deleting the same ids twice ends the same as once
-            )
-
     def image_upload_command(
         self, registry_addr: str, namespace: str, username: str, password: Secret
     ) -> dict[str, str]:
@@ -228,16 +215,13 @@ class HssClient:
         *,
         params: Params | None = None,
         body: dict[str, Any] | None = None,
-        idempotent: bool | None = None,
     ) -> httpx.Response:
         """One call, retried as the policy allows; raises ApiError on failure. The retry seam.
 
-        ``idempotent`` defaults to the method's nature (GET, PUT, DELETE are).
-        A call that is not idempotent and may have been processed raises
-        AddOutcomeUnknown instead of being sent again.
+        GET, PUT and DELETE are idempotent. A call that is not (a POST: AddRegistry)
+        and may have been processed raises AddOutcomeUnknown instead of being sent again.
         """
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
+        idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-Project-Id": self.project_id}
         content: bytes | None = None
         if body is not None:

@@ -4,8 +4,8 @@ The API gateway throttles (429), backends fail (5xx) and connections drop; a
 run of two hundred calls meets all three. What may be repeated depends on
 what the call does:
 
-- GET, PUT and DELETE, and BatchDeleteRegistry (a POST that deletes a fixed set
-  of ids), are idempotent: sending one twice ends the same as sending it once.
+- GET, PUT and DELETE are idempotent: sending one twice ends the same as
+  sending it once.
   They are retried on 429, 5xx and any connection failure.
 - AddRegistry is not: HSS returns no id, so a second add after a lost answer
   creates a second registry or fails as a duplicate. It is retried only when the
@@ -155,4 +155,3 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
-NO_RETRY = RetryPolicy(max_attempts=1)

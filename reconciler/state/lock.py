@@ -191,10 +191,6 @@ class StateLock:
         self.info = info
         self._finalizer = weakref.finalize(self, _release_file, path, info.id, info.pid, info.path)
 
-    @property
-    def held(self) -> bool:
-        return self._finalizer.alive
-
     def release(self) -> None:
         """Remove the lock file if it is still ours; calling it twice is harmless."""
         self._finalizer()

@@ -65,11 +65,6 @@ class StateStore:
         self._errored: Path | None = None
         self._failure: str | None = None
 
-    @property
-    def errored_path(self) -> Path | None:
-        """Where this run's state went after the state file could not be written."""
-        return self._errored
-
     def load(self) -> State:
         try:
             raw = self.path.read_bytes()
@@ -80,10 +75,6 @@ class StateStore:
         self._original = raw
         return parse_state(raw, str(self.path))
 
-    def save(self, state: State) -> None:
-        """Write `state` with the next serial; keeps the pre-run file as the backup."""
-        self.write(self.snapshot(state))
-
     @staticmethod
     def snapshot(state: State) -> bytes:
         """The bytes of the next version of `state` (taken under the caller's lock)."""
@@ -91,7 +82,8 @@ class StateStore:
         return state.serialize()
 
     def write(self, payload: bytes) -> None:
-        """Write `payload` to the state file; raises StateUnwritable saying where it went instead."""
+        """Write `payload` (a `snapshot`) to the state file, the first time keeping the pre-run file
+        as the backup; raises StateUnwritable saying where it went instead."""
         if self._failure is None:
             try:
                 if not self._backed_up and self._original is not None:

@@ -81,4 +81,4 @@ def seed(workload: Workload, workspace: Path, state_path: Path, url: str, token:
                              registry.password_version))
     if len(state.entries) != workload.count:
         raise RuntimeError(f"seeding: {len(state.entries)} state entries, expected {workload.count}")
-    StateStore(state_path).save(state)
+    StateStore(state_path).write(StateStore.snapshot(state))

@@ -16,7 +16,7 @@ from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.credentials import Credentials
 from reconciler.hss.errors import RegistryNotFound
-from reconciler.hss.retry import NO_RETRY
+from reconciler.hss.retry import RetryPolicy
 from reconciler.hss.transport import make_http_client
 from reconciler.secrets import Secret
 
@@ -24,6 +24,7 @@ ENDPOINT = "https://hss.ap-southeast-1.myhuaweicloud.com"
 PROJECT = "proj123"
 BASE = f"/v5/{PROJECT}/image/registries"
 PASSWORD = "Harbor-Pa55word!"
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -42,7 +43,7 @@ class Recorder:
     def client(self, enterprise_project_id: str = "0") -> HssClient:
         http = httpx.Client(transport=httpx.MockTransport(self))
         # One attempt per call: these tests are about one exchange; test_retry*.py covers retries.
-        return HssClient(http, ENDPOINT, PROJECT, enterprise_project_id, retry=NO_RETRY)
+        return HssClient(http, ENDPOINT, PROJECT, enterprise_project_id, retry=ONE_ATTEMPT)
 
 
 def registries(count: int) -> list[dict[str, Any]]:
@@ -167,14 +168,12 @@ def test_add_registry_sends_password_in_json_body_only(debug_log: pytest.LogCapt
     assert PASSWORD not in debug_log.text
 
 
-def test_update_delete_and_batch_delete_requests() -> None:
+def test_update_and_delete_requests() -> None:
     recorder = Recorder()
     client = recorder.client()
     client.update_registry("id-1", {"protocol": "https", "registry_password": Secret(PASSWORD)})
     client.delete_registry("id 2")
-    client.batch_delete_registries(["a", "b"])
-    client.batch_delete_registries([])
-    put, delete, batch = recorder.requests
+    put, delete = recorder.requests
     assert (put.method, put.url.path) == ("PUT", f"{BASE}/id-1")
     assert json.loads(put.content) == {"protocol": "https", "registry_password": PASSWORD}
     assert (delete.method, delete.url.raw_path.split(b"?")[0]) == (
@@ -182,8 +181,6 @@ def test_update_delete_and_batch_delete_requests() -> None:
         f"{BASE}/id%202".encode(),
     )
     assert delete.content == b"" and "Content-Type" not in delete.headers
-    assert (batch.method, batch.url.path) == ("POST", f"{BASE}/batch-delete")
-    assert json.loads(batch.content) == {"ids": ["a", "b"]}
     assert all(r.url.params["enterprise_project_id"] == "0" for r in recorder.requests)
 
 
@@ -361,7 +358,7 @@ def test_real_connection_refused_on_loopback() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with httpx.Client(timeout=2) as http:
-        client = HssClient(http, f"http://127.0.0.1:{port}", PROJECT, retry=NO_RETRY)
+        client = HssClient(http, f"http://127.0.0.1:{port}", PROJECT, retry=ONE_ATTEMPT)
         with pytest.raises(ApiError) as info:
             client.image_upload_command("addr", "ns", "user", Secret(PASSWORD))
     assert str(info.value) == (

@@ -58,7 +58,7 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]
     path = state_dir / "hss-reconciler.state.json"
     state = State()
     state.put(_entry("existing"))
-    StateStore(path).save(state)
+    StateStore(path).write(StateStore.snapshot(state))
     return path, cwd
 
 
@@ -75,10 +75,10 @@ def test_disk_full_sends_the_new_state_to_the_errored_file(
     state = store.load()
     state.put(_entry("new-one"))
     with pytest.raises(StateUnwritable) as caught:
-        store.save(state)
+        store.write(store.snapshot(state))
     errored = cwd / ERRORED_NAME
     message = str(caught.value)
-    assert caught.value.saved_to == errored == store.errored_path
+    assert caught.value.saved_to == errored
     assert "\n" not in message
     assert os.strerror(errno.ENOSPC) in message
     assert f"cp {errored} {path}" in message and "every change HSS accepted" in message
@@ -91,7 +91,7 @@ def test_disk_full_sends_the_new_state_to_the_errored_file(
     disk(False)
     state.put(_entry("newer"))
     with pytest.raises(StateUnwritable):
-        store.save(state)
+        store.write(store.snapshot(state))
     assert path.read_bytes() == before
     assert _names(errored) == {"existing", "new-one", "newer"}
 
@@ -103,7 +103,7 @@ def test_an_unrecovered_errored_file_is_not_overwritten(
     _disk_full_for(path.parent, monkeypatch)
     store = StateStore(path)
     with pytest.raises(StateUnwritable) as caught:
-        store.save(store.load())
+        store.write(store.snapshot(store.load()))
     assert (cwd / ERRORED_NAME).read_text() == "from an earlier run"
     assert caught.value.saved_to == cwd / "errored.hss-reconciler.state.1.json"
     assert str(caught.value.saved_to) in str(caught.value)
@@ -119,13 +119,13 @@ def test_falls_back_to_the_temporary_directory_then_says_how_to_recover(
     _disk_full_for(cwd, monkeypatch)
     store = StateStore(path)
     with pytest.raises(StateUnwritable) as caught:
-        store.save(store.load())
+        store.write(store.snapshot(store.load()))
     assert caught.value.saved_to == spare / ERRORED_NAME
 
     _disk_full_for(spare, monkeypatch)
     store = StateStore(path)
     with pytest.raises(StateUnwritable) as caught:
-        store.save(store.load())
+        store.write(store.snapshot(store.load()))
     assert caught.value.saved_to is None
     assert "could not be saved anywhere" in str(caught.value) and "adopt" in str(caught.value)
 
