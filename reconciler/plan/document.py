@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget, unsafe_reason
 from reconciler.registry import SECRET_FIELDS, TargetKey
-from reconciler.schema import load_schema
+from reconciler.schema import describe_error, load_schema, schema_errors
 from reconciler.secrets import Secret, SecretRef
-
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
 
 FORMAT_VERSION = 1
 TOOL = "hss-reconciler"
@@ -48,15 +44,6 @@ class PlanDocumentError(ReconcilerError):
 def load_plan_schema() -> dict[str, Any]:
     """The plan JSON Schema, from the wheel's package data or the checkout (cached)."""
     return load_schema(PLAN_SCHEMA)
-
-
-@cache
-def _validator() -> Draft202012Validator:
-    # Imported here: writing a plan (`plan --format json`, `plan -out`) never validates, and
-    # jsonschema's import alone would cost a noticeable part of a plan's start-up.
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(load_plan_schema())
 
 
 def _is_reference(value: Any) -> bool:
@@ -203,57 +190,17 @@ def _secrets_in(value: Any, where: str, found: list[str]) -> None:
             _secrets_in(item, f"{where}[{i}]", found)
 
 
-def _type_name(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "number", str: "string",
-             list: "array", dict: "object", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _declared_properties(schema: Mapping[str, Any]) -> set[str]:
-    """Property names a schema object declares, itself and through a local $ref."""
-    names = set(schema.get("properties", {}))
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/$defs/"):
-        names |= _declared_properties(load_plan_schema()["$defs"][ref.removeprefix("#/$defs/")])
-    return names
-
-
-def _schema_message(error: Any) -> str:
-    """One readable line per schema error that never repeats a value from the file."""
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-    keyword, expected = error.validator, error.validator_value
-    if keyword == "type":
-        text = f"expected {expected if isinstance(expected, str) else ' or '.join(expected)}, " \
-               f"got {_type_name(error.instance)}"
-    elif keyword == "enum":
-        text = f"must be one of: {', '.join(map(str, expected))}"
-    elif keyword == "const":
-        text = f"must be {expected!r}"
-    elif keyword == "required":
-        missing = [k for k in expected if isinstance(error.instance, dict) and k not in error.instance]
-        text = f"missing {', '.join(missing)}"
-    elif keyword in ("additionalProperties", "unevaluatedProperties"):
-        allowed = _declared_properties(error.schema)
-        extra = sorted(str(k) for k in error.instance if k not in allowed)
-        text = f"unexpected field{'s' if len(extra) != 1 else ''}: {', '.join(extra)}"
-    elif keyword == "minimum":
-        text = f"must be at least {expected}"
-    else:
-        text = f"does not match the plan schema ({keyword})"
-    return f"{where or '(document)'}: {text}"
-
-
 def _schema_problems(document: Any) -> list[str]:
-    from jsonschema.exceptions import best_match  # lazily, like _validator
+    """One line per schema error, naming the place and never a value from the file.
 
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    messages = []
-    for error in errors:
-        # "does not match oneOf" says nothing; the branch that fits the value's type says what is wrong.
-        while error.context:
-            error = best_match(error.context)
-        messages.append(_schema_message(error))
-    return messages
+    Only a document being read is validated: writing a plan never imports jsonschema,
+    whose import alone would cost a noticeable part of a plan's start-up.
+    """
+    problems = []
+    for error in schema_errors(document, PLAN_SCHEMA):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        problems.append(f"{where or '(document)'}: {describe_error(error, PLAN_SCHEMA, show_values=False)}")
+    return list(dict.fromkeys(problems))  # jsonschema names all missing fields once per missing field
 
 
 def _fail(problems: list[str]) -> PlanDocumentError:
@@ -287,7 +234,7 @@ def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
     with its data: a plan file edited by hand is not the plan that was reviewed.
     """
     if not isinstance(document, dict):
-        raise PlanDocumentError(f"not a valid plan document: expected an object, got {_type_name(document)}")
+        raise _fail(_schema_problems(document))
     version = document.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise PlanDocumentError(f"plan format_version {version} is newer than this hss-reconciler "

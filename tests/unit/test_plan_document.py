@@ -253,8 +253,33 @@ def test_reading_refuses_schema_violations_naming_each_place() -> None:
         plan_from_document(document)
     message = str(raised.value)
     assert "changes[2].action: must be one of: create, update, replace, delete, adopt, forget" in message
-    assert "changes[4].before: unexpected field: registry_password" in message
+    assert "changes[4].before: unknown field: registry_password" in message
     assert "statuses[0].fail_reason: expected string or null, got integer" in message
+
+
+@pytest.mark.parametrize(("edit", "complaint"), [
+    (lambda d: [d["changes"][0].pop("name"), d["changes"][0].pop("reason")],
+     "changes[0]: missing required fields: name, reason"),
+    (lambda d: d["changes"][0]["after"].update(protocl="https"),
+     "changes[0].after: unknown field: protocl (did you mean 'protocol'?)"),
+    (lambda d: d["changes"][0].update(name=""), "changes[0].name: must not be empty"),
+    (lambda d: d["changes"][1].update(changed=["protocol", "protocol"]),
+     "changes[1].changed: lists an item more than once"),
+    (lambda d: d.update(tool="hss-reconciler-hunter2"), 'tool: must be "hss-reconciler"'),
+    (lambda d: d["changes"][0].update(action="crate"), "changes[0].action: must be one of: "
+     "create, update, replace, delete, adopt, forget (did you mean 'create'?)"),
+    (lambda d: d["changes"][0].update(action="hunter2"),
+     "changes[0].action: must be one of: create, update, replace, delete, adopt, forget"),
+])
+def test_schema_messages_are_worded_as_for_registry_files_without_values(edit: Any, complaint: str) -> None:
+    # The wording is reconciler.schema's, as for registry files, in JSON's words (object, array)
+    # and without the values: any field of a hand-edited plan may hold a pasted password.
+    document = _document()
+    edit(document)
+    with pytest.raises(PlanDocumentError) as raised:
+        plan_from_document(document)
+    assert str(raised.value) == f"not a valid plan document: {complaint}"
+    assert "hunter2" not in str(raised.value)
 
 
 def test_reading_refuses_a_newer_format() -> None:
@@ -281,7 +306,7 @@ def test_reading_refuses_a_hand_edited_plan(edit: Any, complaint: str) -> None:
 
 
 def test_reading_refuses_what_is_not_an_object() -> None:
-    with pytest.raises(PlanDocumentError, match="expected an object, got array"):
+    with pytest.raises(PlanDocumentError, match=r"\(document\): expected object, got array"):
         plan_from_document([])
 
 
