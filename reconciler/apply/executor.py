@@ -83,6 +83,7 @@ class _Run:
         self.secrets = secrets
         self.report = report
         self.stop = stop
+        self.refreshed = plan.refreshed
         # Ids are learned per target once its last add has returned (see idlookup.py).
         self._adds_left = Counter(c.target for c in plan.changes if c.action.creates)
         self._id_pending: dict[TargetKey, list[tuple[Change, float]]] = {}
@@ -185,6 +186,8 @@ class _Run:
             # A state entry whose add was accepted but whose id was never learned, planned
             # without a refresh (which would have found it): find it by name now.
             registry_id = self._find(client, change.name)
+        elif registry_id is not None and not self.refreshed and change.action is not Action.CREATE:
+            registry_id = self._still_ours(client, change, registry_id)
         if change.action.destroys:
             if registry_id is not None:
                 with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
@@ -279,6 +282,28 @@ class _Run:
         logger.info("%s: the registry exists already (id %s); recording it", registry.address,
                     registry_id)
         self._record(registry, registry_id, registry.password_version)
+        return registry_id
+
+    @staticmethod
+    def _still_ours(client: HssClient, change: Change, registry_id: str) -> str | None:
+        """The recorded id, if HSS still has it under the recorded name; None if it is gone.
+
+        A plan made without a refresh never saw HSS: a state edited or merged by hand
+        could send this update or delete to someone else's registry. So the id is
+        looked up, in this target, right before anything touches it.
+        """
+        listed = client.list_registries(registry_id=registry_id)
+        found = [r for r in listed if str(r.get("id")) == registry_id]
+        if not found:
+            if change.action.destroys:
+                return None  # already gone: the goal of a delete is met
+            raise ReconcilerError(f"HSS has no registry with the recorded id {registry_id} any more; "
+                                  "run plan (with refresh) again")
+        name = found[0].get("registry_name")
+        if name != change.name:
+            raise ReconcilerError(f"the state records id {registry_id}, but in HSS that id is the registry "
+                                  f"{name!r}, not {change.name!r}; it was left untouched. Fix the state "
+                                  f"('hss-reconciler state rm {change.name}') and plan again.")
         return registry_id
 
     @staticmethod

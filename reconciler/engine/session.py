@@ -13,7 +13,6 @@ connections (and TLS sessions) the refresh opened carry the changes too.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -27,8 +26,9 @@ from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_wor
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
+from reconciler.plan.compare import differences
 from reconciler.plan.diff import PlanOptions as Rules
-from reconciler.plan.diff import make_plan, planned_after, unmatched_selections
+from reconciler.plan.diff import make_plan, unmatched_selections
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.registry import TargetKey
@@ -138,34 +138,27 @@ class Session:
                           only=list(options.targets), refreshed=options.refresh)
 
     def saved_plan(self, saved: SavedPlan, source: str) -> Plan:
-        """The saved plan, if the state and the declared registries are what it was made from."""
+        """A fresh plan, if it does exactly what the saved (reviewed) plan does; else StalePlanError.
+
+        The saved plan is an expectation, never an instruction: it is checked against
+        the state and the declared registries it was made from, then planned again
+        with its own options, and the fresh plan runs only if it equals the reviewed
+        one change by change and field by field, ids included.
+        """
         existed = self.state_existed
         why = saved.stale_because(self.state.lineage if existed else None,
                                   self.state.serial if existed else 0, config_digest(self.desired))
-        if why:
+        fresh = None
+        if not why:
+            inputs = saved.inputs
+            fresh = self.plan(PlanOptions(refresh=inputs.refreshed, targets=tuple(inputs.only),
+                                          destroy=inputs.destroy))
+            found = differences(saved.plan, fresh)
+            why = "a fresh plan differs from it: " + "; ".join(found) if found else ""
+        if why or fresh is None:
             raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
                                  f"plan with 'hss-reconciler plan -out {source}' and review it.")
-        return _with_declared(saved.plan, self.desired, source)
-
-
-def _with_declared(plan: Plan, desired: Desired, source: str) -> Plan:
-    """A saved plan's changes get back the declared registries they send.
-
-    The digest proved the registry files unchanged since the plan was made; each
-    change's `after` must also be exactly what its registry plans, or the file
-    was edited after review, and nothing is applied.
-    """
-    changes = []
-    for change in plan.changes:
-        if change.after is not None:
-            registry = desired.registries.get(change.address)
-            if registry is None or planned_after(registry) != change.after:
-                raise ReconcilerError(f"{source}: the {change.action} of {change.address} is not what its "
-                                      "registry file declares: the plan file was edited after it was made. "
-                                      "Nothing was changed; make and review a new plan.")
-            change = dataclasses.replace(change, registry=registry)
-        changes.append(change)
-    return dataclasses.replace(plan, changes=changes)
+        return fresh
 
 
 @contextmanager

@@ -61,23 +61,41 @@ class _Planner:
         self.live = live
         self.options = options
         self.plan = Plan(refreshed=live is not None, partial=bool(options.only))
-        self._live_by_id: dict[str, LiveRegistry] = {}
+        # Per target: one listing per target, and a registry is only ever matched in its own.
+        self._live_by_id: dict[tuple[TargetKey, str], LiveRegistry] = {}
         self._live_by_name: dict[tuple[TargetKey, str], LiveRegistry] = {}
         for key, registries in (live or {}).items():
             for item in registries:
-                self._live_by_id[str(item.get("id"))] = item
-                self._live_by_name.setdefault((key, item.get("registry_name", "")), item)
+                by_id, by_name = (key, str(item.get("id"))), (key, str(item.get("registry_name", "")))
+                for ident, index, what in ((by_id, self._live_by_id, "id"),
+                                           (by_name, self._live_by_name, "name")):
+                    if ident in index:
+                        raise ReconcilerError(f"{key}: HSS listed the registry {what} {ident[1]!r} twice; "
+                                              "an answer that names two registries alike cannot be "
+                                              "planned against. Nothing was planned.")
+                    index[ident] = item
 
     def _selected(self, target: TargetKey, name: str) -> bool:
         only = self.options.only
         return not only or name in only or f"{target}/{name}" in only
 
     def _live_for(self, entry: StateEntry) -> LiveRegistry | None:
-        if entry.registry_id is not None and entry.registry_id in self._live_by_id:
-            return self._live_by_id[entry.registry_id]
+        """The live registry a state entry manages: its id, in its target, under its name.
+
+        A state merged or edited by hand can name someone else's registry by id;
+        updating or deleting that would touch what this workspace does not own,
+        so an id that HSS has under another name stops the plan.
+        """
         if entry.registry_id is None:  # add accepted, id never learned: find it by name
             return self._live_by_name.get((entry.target, entry.name))
-        return None
+        live = self._live_by_id.get((entry.target, entry.registry_id))
+        if live is not None and live.get("registry_name") != entry.name:
+            raise ReconcilerError(
+                f"{entry.address}: the state records id {entry.registry_id}, but in HSS that id is the "
+                f"registry {live.get('registry_name')!r}, not {entry.name!r}: the state was edited or "
+                "merged wrongly. Nothing was planned; remove the entry with 'hss-reconciler state rm "
+                f"{entry.name}' (HSS keeps the registry) and import the right id.")
+        return live
 
     def run(self) -> Plan:
         addresses = sorted(set(self.desired.registries) | set(self.state.entries))

@@ -268,7 +268,7 @@ def test_github_reviewed_plan_failing_for_another_reason_fails_the_job(hss: Hss,
     wrong_key = {**reviewed.secrets, "HUAWEICLOUD_SDK_SK": "not-the-secret-key"}
     applied = run_github_job("apply", reviewed.main, reviewed.env, wrong_key).results["Apply"]
     assert applied.code == 1, applied.output
-    assert "HSS AddRegistry failed: HTTP 401" in applied.stderr
+    assert "HSS ListRegistry failed: HTTP 401" in applied.stderr  # apply FILE plans afresh first
     assert "planning again" not in applied.output and "stale" not in applied.output
     assert live(hss) == {}
 

@@ -109,9 +109,10 @@ def test_saved_create_meeting_someone_elses_registry_of_that_name_leaves_it_alon
     theirs = api.add("alpha", registry_type="Jfrog", registry_addr="colleague.example.com")
 
     applied = cli(hss, "apply", str(plan_file))
-    assert applied.code == 1, applied.output
-    assert f"Error: {TARGET}/alpha: HSS already has a registry named 'alpha' (id {theirs})" in applied.stderr
-    assert "differs in registry_type, registry_addr" in applied.output
+    # apply FILE plans afresh, which finds theirs: the reviewed create is no longer what would happen.
+    assert applied.code == 4, applied.output
+    assert f"{TARGET}/alpha: the plan file would create it; a fresh plan does not" in applied.stderr
+    assert theirs in api.by_name()["alpha"]["id"]
     after = api.by_name()["alpha"]
     assert (after["registry_type"], after["registry_addr"]) == ("Jfrog", "colleague.example.com")
     assert not (ws / "hss-reconciler.state.json").exists()  # nothing was recorded

@@ -48,7 +48,7 @@ def test_saved_plan_refused_when_config_changed(hss: Hss, tmp_path: Path) -> Non
 
 def test_saved_plan_whose_change_was_edited_sends_nothing(hss: Hss, tmp_path: Path) -> None:
     # The registry files are unchanged (their digest matches), but the reviewed change
-    # was edited to send another address: apply runs the plan alone, so it must refuse.
+    # was edited to send another address: a fresh plan differs, so nothing is applied.
     ws = write_workspace(tmp_path / "ws", [registry("alpha")])
     plan_file = tmp_path / "plan.json"
     assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
@@ -56,9 +56,30 @@ def test_saved_plan_whose_change_was_edited_sends_nothing(hss: Hss, tmp_path: Pa
     document["changes"][0]["after"]["registry_addr"] = "collector.attacker.example"
     plan_file.write_text(json.dumps(document))
     refused = cli(hss, "apply", str(plan_file))
-    assert refused.code == 1, refused.output
-    assert "the create of " in refused.stderr and "plan file was edited after it was made" in refused.stderr
+    assert refused.code == 4, refused.output
+    assert "a fresh plan differs from it: " in refused.stderr
+    assert "create after was {" in refused.stderr and "collector.attacker.example" in refused.stderr
     assert Api(hss).list() == [] and not (ws / "hss-reconciler.state.json").exists()
+
+
+def test_forged_delete_of_an_unmanaged_registry_deletes_nothing(hss: Hss, tmp_path: Path) -> None:
+    # Issue 15: a reviewed update edited into a delete of someone else's registry.
+    ws = write_workspace(tmp_path / "ws", [registry("mine")])
+    assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
+    theirs = Api(hss).add("someone-elses")
+    write_workspace(ws, [registry("mine", registry_addr="moved.example.com")])
+    plan_file = tmp_path / "plan.json"
+    assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
+    document = json.loads(plan_file.read_text())
+    (change,) = document["changes"]
+    change.update(action="delete", name="someone-elses", registry_id=theirs,
+                  address=change["address"].replace("/mine", "/someone-elses"), after=None, changed=[])
+    document["summary"].update({"add": 0, "change": 0, "destroy": 1})
+    plan_file.write_text(json.dumps(document))
+    refused = cli(hss, "apply", str(plan_file))
+    assert refused.code in (1, 4), refused.output  # refused as a malformed document, or as differing
+    assert "someone-elses" in refused.stderr or "not a valid plan document" in refused.stderr
+    assert sorted(Api(hss).by_name()) == ["mine", "someone-elses"]
 
 
 def test_saved_plan_refused_when_state_replaced(hss: Hss, tmp_path: Path) -> None:
