@@ -9,7 +9,9 @@ command line (``--latency-ms: must be >= 0, got -5``).
 from __future__ import annotations
 
 import argparse
+import os
 import re
+from collections.abc import Mapping
 
 from reconciler.emulator.config import EmulatorConfig, SettingError
 
@@ -32,6 +34,8 @@ OPTIONS = {
 }
 #: Never quoted back: secrets, and a flag whose value says nothing.
 UNQUOTED = frozenset({"tokens", "aksk", "allow_remote"})
+#: The secrets may come from the environment instead, where `ps` does not show them.
+TOKEN_ENV, AK_ENV, SK_ENV = "HSS_EMULATOR_TOKEN", "HSS_EMULATOR_AK", "HSS_EMULATOR_SK"
 _SETTING_WORD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b")
 
 
@@ -44,10 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--token", action="append", default=[], metavar="TOKEN",
-        help="accept this X-Auth-Token (repeatable)",
+        help=f"accept this X-Auth-Token (repeatable; also {TOKEN_ENV}, which `ps` does not show)",
     )
-    parser.add_argument("--ak", help="accept SDK-HMAC-SHA256 signatures by this access key")
-    parser.add_argument("--sk", help="the secret key of --ak")
+    parser.add_argument("--ak", help=f"accept SDK-HMAC-SHA256 signatures by this access key (or {AK_ENV})")
+    parser.add_argument("--sk", help=f"the secret key of --ak (or {SK_ENV}, which `ps` does not show)")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay every API request")
     parser.add_argument("--error-rate", type=float, default=0.0, help="probability of a 500/503")
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="probability of a 429")
@@ -74,16 +78,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    if (args.ak is None) != (args.sk is None):
-        given, missing = ("--ak", "--sk") if args.sk is None else ("--sk", "--ak")
+def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
+    """The options, with the token and the key pair also taken from the environment."""
+    tokens = [*args.token, *([environ[TOKEN_ENV]] if environ.get(TOKEN_ENV) else [])]
+    ak = args.ak if args.ak is not None else environ.get(AK_ENV) or None
+    sk = args.sk if args.sk is not None else environ.get(SK_ENV) or None
+    if (ak is None) != (sk is None):
+        given, missing = ("--ak", "--sk") if sk is None else ("--sk", "--ak")
         raise SettingError(given, f"needs {missing} as well")
     return EmulatorConfig(
         host=args.host,
         port=args.port,
         allow_remote=args.allow_remote,
-        tokens=frozenset(args.token),
-        aksk={args.ak: args.sk} if args.ak is not None else {},
+        tokens=frozenset(tokens),
+        aksk={ak: sk} if ak is not None and sk is not None else {},
         latency_ms=args.latency_ms,
         error_rate=args.error_rate,
         throttle_rate=args.throttle_rate,
