@@ -196,13 +196,23 @@ class _Planner:
                              reason="it is no longer declared"))
 
     def _count_unmanaged(self) -> None:
-        managed_ids = {e.registry_id for e in self.state.entries.values()}
-        declared = {(r.target, r.name) for r in self.desired.registries.values()}
+        """Registries in HSS that nobody declared, each counted once per project.
+
+        One registry can be listed by two targets of a project (an enterprise
+        project and `all_granted_eps`), so identity here is the project, not the target.
+        """
+        managed = {(e.target.region, e.target.project_id, e.registry_id) for e in self.state.entries.values()}
+        declared = {(r.target.region, r.target.project_id, r.name) for r in self.desired.registries.values()}
+        seen: set[tuple[str, str, str]] = set()
         for key, registries in (self.live or {}).items():
-            self.plan.unmanaged += sum(
-                1 for item in registries
-                if str(item.get("id")) not in managed_ids
-                and (key, item.get("registry_name")) not in declared)
+            for item in registries:
+                ident = (key.region, key.project_id, str(item.get("id")))
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                named = (key.region, key.project_id, item.get("registry_name"))
+                if ident not in managed and named not in declared:
+                    self.plan.unmanaged += 1
 
     def _add(self, change: Change) -> None:
         self.plan.changes.append(change)

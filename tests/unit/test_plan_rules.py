@@ -329,3 +329,12 @@ def test_the_status_hss_reported_is_in_the_view() -> None:
     view = next(v for v in plan_view(_every_action()) if v.change.name == "rot")
     assert view.status == "fail, REQUEST_API_ERROR"
     assert view.change.address == registry_address(T, "rot")
+
+
+def test_a_registry_listed_by_two_targets_of_a_project_is_unmanaged_once() -> None:
+    # Issue 19.3: an `all_granted_eps` target lists the registries of every enterprise project.
+    everything = TargetKey(T.region, T.project_id, "all_granted_eps")
+    live_registries = {T: [live("mine", "1"), live("theirs", "2")],
+                       everything: [live("mine", "1"), live("theirs", "2"), live("other-ep", "3")]}
+    plan = make_plan(desired_of(declared("mine")), state_of(managed("mine", "1")), live_registries)
+    assert plan.unmanaged == 2  # theirs and other-ep, once each
