@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -26,6 +27,93 @@ MAX_SECRET_LENGTH = 128
 # at UTF-8's widest (4 bytes), plus the one line ending that is ignored. A file
 # larger than this cannot hold a valid value, so it is refused unread.
 MAX_SECRET_FILE_BYTES = MAX_SECRET_LENGTH * 4 + len("\r\n")
+
+# --- what a reference may name ---------------------------------------------------
+
+# Environment variables that hold the credentials of hss-reconciler itself, of
+# CI systems or of clouds: a registry file that names one as a registry
+# password would hand that credential to whatever registry_addr says. Refused
+# by name (ignoring case), before anything is read. The list is in SECURITY.md
+# and README.md. Registry-style passwords (DOCKER_PASSWORD and the like) are
+# not on it: they may well be the registry's own password.
+_REFUSED_ENV_BY_OWNER: dict[str, tuple[str, ...]] = {
+    "hss-reconciler's own credentials": ("HSS_AUTH_TOKEN",),
+    "Huawei Cloud credentials": ("HW_ACCESS_KEY", "HW_SECRET_KEY", "HW_SECURITY_TOKEN", "OS_PASSWORD"),
+    "AWS credentials": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+    "Google Cloud credentials": ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS",
+                                 "GOOGLE_OAUTH_ACCESS_TOKEN"),
+    "Azure credentials": ("AZURE_CLIENT_SECRET", "ARM_CLIENT_SECRET"),
+    "GitHub credentials": ("GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                           "ACTIONS_RUNTIME_TOKEN"),
+    "GitLab CI credentials": ("CI_JOB_TOKEN", "GITLAB_TOKEN", "CI_REGISTRY_PASSWORD"),
+    "Azure Pipelines credentials": ("SYSTEM_ACCESSTOKEN",),
+    "HashiCorp Vault credentials": ("VAULT_TOKEN",),
+    "PostgreSQL credentials": ("PGPASSWORD",),
+    "package registry credentials": ("NPM_TOKEN", "NODE_AUTH_TOKEN", "PYPI_TOKEN", "TWINE_PASSWORD"),
+}
+# Every variable that starts with one of these, whatever follows.
+_REFUSED_ENV_PREFIXES: dict[str, str] = {
+    "HUAWEICLOUD_SDK_": "hss-reconciler's own credentials",
+    "CLOUD_SDK_": "hss-reconciler's own credentials",
+    "CI_JOB_JWT": "GitLab CI credentials",
+}
+REFUSED_ENV_NAMES = frozenset(n for names in _REFUSED_ENV_BY_OWNER.values() for n in names)
+REFUSED_ENV_PREFIXES = tuple(_REFUSED_ENV_PREFIXES)
+
+# The directories beyond a registry file's own that {file: PATH} may read from
+# (os.pathsep-separated). Unset, a secret file must be at or below the directory
+# of the registry file that names it.
+SECRETS_DIR_ENV = "HSS_SECRETS_DIR"
+_FILE_RULE = (f"secret files are read only at or below the registry file's directory, "
+              f"or in a directory {SECRETS_DIR_ENV} names")
+
+
+def refused_env_reason(name: str) -> str | None:
+    """Why `{env: NAME}` may not be a registry password (None: it may)."""
+    upper = name.upper()
+    owner = next((o for o, names in _REFUSED_ENV_BY_OWNER.items() if upper in names), None)
+    owner = owner or next((o for p, o in _REFUSED_ENV_PREFIXES.items() if upper.startswith(p)), None)
+    if owner is None:
+        return None
+    return (f"{name} is reserved for {owner}: hss-reconciler never sends it to a registry; "
+            "give the registry password a variable of its own")
+
+
+def secrets_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """The directories HSS_SECRETS_DIR adds (relative ones are relative to the working directory)."""
+    value = environ.get(SECRETS_DIR_ENV, "")
+    return tuple(Path(os.path.abspath(d)) for d in value.split(os.pathsep) if d)
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def file_reference_problem(name: str, base_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> str | None:
+    """Why `{file: NAME}`, named by a registry file in `base_dir`, may not be read (None: it may).
+
+    No NUL and no `~`. A relative path, resolved against `base_dir`, must stay
+    at or below it (`..` included) or reach an HSS_SECRETS_DIR directory; an
+    absolute path must be inside an HSS_SECRETS_DIR directory. The same holds
+    once every symlink on the way is resolved. Nothing is read: a file that
+    does not exist yet is not a problem here.
+    """
+    if "\0" in name:
+        return "the path holds a NUL character"
+    if name.startswith("~"):
+        return f"~ is not expanded; {_FILE_RULE}"
+    base = os.path.abspath(base_dir)
+    extra = [os.path.normpath(d) for d in extra_dirs]
+    allowed = extra if os.path.isabs(name) else [base, *extra]
+    target = os.path.normpath(os.path.join(base, name))
+    if not any(_inside(target, d) for d in allowed):
+        what = f"an absolute path outside every {SECRETS_DIR_ENV} directory" if os.path.isabs(name) \
+            else ".. leads outside the registry file's directory"
+        return f"{what}; {_FILE_RULE}"
+    real = os.path.realpath(target)
+    if not any(_inside(real, os.path.realpath(d)) for d in allowed):
+        return f"a symlink leads outside the registry file's directory; {_FILE_RULE}"
+    return None
 
 
 class Secret:
@@ -117,9 +205,29 @@ class SecretRef:
     def to_json(self) -> dict[str, str]:
         return {self.kind: self.name}
 
-    def resolve(self, base_dir: Path | None = None) -> Secret:
-        """Read the value; errors name the reference, never the value."""
-        value = _read_env(self.name) if self.kind == "env" else _read_file(self._path(base_dir))
+    def problem(self, base_dir: Path, environ: Mapping[str, str]) -> str | None:
+        """Why this reference, in a registry file in `base_dir`, may never be read (None: it may).
+
+        A static rule on the reference itself: nothing is read, and a missing
+        variable or file is not a problem here.
+        """
+        if self.kind == "env":
+            return refused_env_reason(self.name)
+        return file_reference_problem(self.name, base_dir, secrets_dirs(environ))
+
+    def resolve(self, base_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> Secret:
+        """Read the value; errors name the reference, never the value.
+
+        `base_dir` is the directory of the registry file that names the
+        reference: a `{file: PATH}` is read relative to it and only inside it
+        (or an HSS_SECRETS_DIR directory of `environ`, default os.environ).
+        Without `base_dir` the path is read as given: only for callers that
+        chose the path themselves, never for one from a registry file.
+        """
+        if self.kind == "env":
+            value = _read_env(self.name)
+        else:
+            value = _read_file(*self._path(base_dir, os.environ if environ is None else environ))
         secret = Secret(value)  # registered before any check, so no later message can show it
         if not MIN_SECRET_LENGTH <= len(value) <= MAX_SECRET_LENGTH:
             raise ConfigError(
@@ -128,12 +236,22 @@ class SecretRef:
             )
         return secret
 
-    def _path(self, base_dir: Path | None) -> Path:
-        """A relative ``{file: ...}`` is relative to the YAML file that names it."""
-        path = Path(self.name).expanduser()
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
-        return path
+    def _path(self, base_dir: Path | None, environ: Mapping[str, str]) -> tuple[Path, Path]:
+        """The path to open and the path to name in messages (as the registry file spells it).
+
+        A relative ``{file: ...}`` is relative to the YAML file that names it.
+        Within a workspace, the path opened is the one checked, with its
+        symlinks already resolved.
+        """
+        if base_dir is None:
+            if "\0" in self.name:
+                raise ConfigError("cannot read secret file: the path holds a NUL character")
+            return Path(self.name), Path(self.name)
+        why = self.problem(base_dir, environ)
+        if why:
+            raise ConfigError(f"cannot read secret file: {why}")
+        shown = base_dir / self.name
+        return Path(os.path.realpath(shown)), shown
 
 
 def _read_env(name: str) -> str:
@@ -143,6 +261,9 @@ def _read_env(name: str) -> str:
     value cannot be sent in a JSON body or written to any output, so it is
     refused here, by name, instead of crashing later.
     """
+    refused = refused_env_reason(name)
+    if refused:
+        raise ConfigError(refused)
     value = os.environ.get(name)
     if value is None:
         raise ConfigError(f"environment variable {name} is not set")
@@ -160,19 +281,19 @@ def _is_utf8(value: str) -> bool:
     return True
 
 
-def _read_file(path: Path) -> str:
-    """The file's text without one trailing line ending (LF or CRLF).
+def _read_file(path: Path, shown: Path) -> str:
+    """The file's text without one trailing line ending (LF or CRLF); messages name `shown`.
 
     Only one is removed: the line ending an editor adds is not part of the
     password, but anything beyond it is what the file says.
     """
-    data = _read_bounded(path)
+    data = _read_bounded(path, shown)
     if len(data) > MAX_SECRET_FILE_BYTES:
-        raise ConfigError(f"cannot read secret file {path}: longer than {MAX_SECRET_LENGTH} characters")
+        raise ConfigError(f"cannot read secret file {shown}: longer than {MAX_SECRET_LENGTH} characters")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"cannot read secret file {path}: not valid UTF-8") from None
+        raise ConfigError(f"cannot read secret file {shown}: not valid UTF-8") from None
     return _strip_one_line_ending(text)
 
 
@@ -184,7 +305,7 @@ def _strip_one_line_ending(text: str) -> str:
     return text
 
 
-def _read_bounded(path: Path) -> bytes:
+def _read_bounded(path: Path, shown: Path) -> bytes:
     """At most ``MAX_SECRET_FILE_BYTES + 1`` bytes of a regular file (symlinks followed).
 
     Opened non-blocking and checked on the open descriptor, not by name first:
@@ -195,12 +316,12 @@ def _read_bounded(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise ConfigError(f"cannot read secret file {path}: {exc.strerror or 'cannot open'}") from None
+        raise ConfigError(f"cannot read secret file {shown}: {exc.strerror or 'cannot open'}") from None
     try:
-        _require_regular_file(fd, path)
+        _require_regular_file(fd, shown)
         return _read_at_most(fd, MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"cannot read secret file {path}: {exc.strerror or 'read failed'}") from None
+        raise ConfigError(f"cannot read secret file {shown}: {exc.strerror or 'read failed'}") from None
     finally:
         os.close(fd)
 

@@ -138,6 +138,9 @@ def _common() -> _Parser:
     group.add_argument("-v", "--verbose", action="count", default=0,
                        help="more logging: -v info, -vv debug")
     group.add_argument("--no-color", action="store_true", help="no ANSI colour (NO_COLOR is honoured too)")
+    group.add_argument("--allow-http", action="store_true",
+                       help="allow a plain-http HSS endpoint outside loopback (prints a warning; "
+                            "credentials and passwords then cross the network unencrypted)")
     return common
 
 

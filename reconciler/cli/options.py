@@ -18,7 +18,8 @@ def workspace(args: argparse.Namespace, paths: list[str] | None = None, *, state
 
 def connection(args: argparse.Namespace) -> Connection:
     parallelism: int = getattr(args, "parallelism", 1)  # commands about one registry have no option
-    return Connection(ca_bundle=args.ca_bundle, insecure=args.insecure, parallelism=parallelism)
+    return Connection(ca_bundle=args.ca_bundle, insecure=args.insecure, parallelism=parallelism,
+                      allow_http=args.allow_http)
 
 
 def plan(args: argparse.Namespace) -> PlanOptions:

@@ -67,6 +67,7 @@ class _Merger:
         self.desired = Desired()
         self.problems: list[Problem] = []
         self.endpoint_override = environ.get(ENDPOINT_ENV) or None
+        self.environ = environ  # HSS_SECRETS_DIR: where {file: PATH} may also read
         # The endpoint a file names for a target, and where: another file may omit it, not contradict it.
         self.named_endpoints: dict[TargetKey, tuple[str, Location]] = {}
 
@@ -97,11 +98,15 @@ class _Merger:
         line = doc.mark_of(("registries", index)).line
         password_mark = doc.mark_of(("registries", index, "registry_password"))
         ref_kind, ref_name = next(iter(raw["registry_password"].items()))
+        password = SecretRef(ref_kind, ref_name)
+        refused = password.problem(path.parent, self.environ)
+        if refused:  # a static rule on the file: refused before anything is read or sent
+            self.problems.append(doc.problem(("registries", index, "registry_password", ref_kind), refused))
         registry = DesiredRegistry(
             target=key,
             name=raw["registry_name"],
             attributes={f: raw[f] for f in API_FIELDS if f in raw},
-            password=SecretRef(ref_kind, ref_name),
+            password=password,
             password_version=raw.get("password_version"),
             location=Location(doc.file, line),
             password_location=Location(doc.file, password_mark.line, password_mark.column,

@@ -16,6 +16,7 @@ class Connection:
     ca_bundle: str | None = None
     insecure: bool = False
     parallelism: int = 10  # concurrent HSS calls, and the size of the connection pool
+    allow_http: bool = False  # a plain-http HSS endpoint outside loopback (always allowed on loopback)
 
 
 @dataclass(frozen=True)

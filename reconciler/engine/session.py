@@ -163,10 +163,45 @@ class Session:
 
 @contextmanager
 def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator[dict[TargetKey, HssClient]]:
-    """One client per target, all on one connection pool (closed on exit)."""
+    """One client per target, all on one connection pool (closed on exit).
+
+    A plain-http endpoint sends the credentials (and registry passwords) in
+    clear: refused outside loopback (127.0.0.0/8, ::1, localhost) unless the
+    connection allows it (`--allow-http`), and warned about wherever it is.
+    Checked before any client exists, so a refused run sends nothing.
+    """
+    import ipaddress
+    from urllib.parse import urlsplit
+
     from reconciler.connect import clients_for
     from reconciler.hss.credentials import credentials_from_env
     from reconciler.hss.transport import make_http_client
+
+    for endpoint in sorted({t.endpoint for t in targets}):
+        parts = urlsplit(endpoint)
+        if parts.scheme.lower() != "http":
+            continue
+        host = parts.hostname or ""
+        shown = f"http://{parts.netloc.rpartition('@')[2]}"  # never a user name or password in a URL
+        try:
+            address = ipaddress.ip_address(host)
+            mapped = getattr(address, "ipv4_mapped", None)
+            loopback = address.is_loopback or bool(mapped and mapped.is_loopback)
+        except ValueError:
+            loopback = host.lower() == "localhost"
+        if not loopback and not connection.allow_http:
+            raise ReconcilerError(
+                f"HSS endpoint {shown} is plain http outside loopback: the credentials and registry "
+                "passwords would cross the network unencrypted. Use https, or pass --allow-http if "
+                "this network is trusted. Nothing was sent.")
+        if loopback:
+            logging.getLogger("reconciler").warning(
+                "HSS endpoint %s is plain http on loopback: credentials are not encrypted "
+                "(fine for the emulator; use https for a real HSS)", shown)
+        else:
+            logging.getLogger("reconciler").warning(
+                "--allow-http: HSS endpoint %s is plain http; anyone on the path can read the "
+                "credentials and registry passwords this run sends", shown)
 
     # No TLS context (and no reading of the system CA store) when nothing speaks https.
     plain_http = all(t.endpoint.startswith("http://") for t in targets)

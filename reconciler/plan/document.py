@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler import __version__
@@ -115,8 +116,40 @@ def _summary(plan: Plan) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class NewPasswordAddress:
+    """A change sends a registry's existing password to another registry_addr than HSS has now.
+
+    Derived from the change alone (never stored apart from it), so no plan can
+    send a password somewhere new without saying so: the text and markdown
+    renderers print it on a line of its own, and the JSON document has it as
+    the change's optional `password_new_address` (absent when it does not apply).
+    """
+
+    old: str | None  # where HSS sent it so far (None: HSS reported no address)
+    new: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"old": self.old, "new": self.new}
+
+
+# The actions that send the password of a registry HSS already has (a create has no old address).
+_KEEPS_REGISTRY = frozenset({Action.UPDATE, Action.ADOPT, Action.REPLACE})
+
+
+def new_password_address(change: Change) -> NewPasswordAddress | None:
+    """The old and new address when `change` sends the password to a changed registry_addr."""
+    if (change.action not in _KEEPS_REGISTRY or not change.send_password
+            or "registry_addr" not in change.changed):
+        return None
+    new, old = (change.after or {}).get("registry_addr"), (change.before or {}).get("registry_addr")
+    if not isinstance(new, str):
+        return None
+    return NewPasswordAddress(old if isinstance(old, str) else None, new)
+
+
 def _change_to_json(change: Change, where: str) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "action": change.action.value,
         "address": change.address,
         "target": change.target.to_json(),
@@ -130,6 +163,10 @@ def _change_to_json(change: Change, where: str) -> dict[str, Any]:
         "before_password_version": change.before_password_version,
         "reason": change.reason,
     }
+    moved = new_password_address(change)
+    if moved is not None:  # optional, so plans without it (written before it existed) still read
+        data["password_new_address"] = moved.to_json()
+    return data
 
 
 def _drift_to_json(drift: Drift, where: str) -> dict[str, Any]:
@@ -225,6 +262,20 @@ def _change_from_json(data: dict[str, Any]) -> Change:
     )
 
 
+def _new_address_problem(index: int, data: dict[str, Any], change: Change) -> str:
+    """A `password_new_address` that is not what the change does ("" when it is, or is absent).
+
+    Absent is accepted (a plan written before the field existed): every reader
+    derives it from the change again, so leaving it out hides nothing.
+    """
+    if "password_new_address" not in data:
+        return ""
+    moved = new_password_address(change)
+    if data["password_new_address"] == (moved.to_json() if moved else None):
+        return ""
+    return f"changes[{index}].password_new_address: does not match its before, after and changed fields"
+
+
 def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
     """Read a document written by plan_to_document back into a Plan and its meta.
 
@@ -252,6 +303,8 @@ def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
     problems = [f"changes[{i}].address: {c['address']!r} does not match its target and name"
                 for i, (c, change) in enumerate(zip(copy["changes"], changes, strict=True))
                 if c["address"] != change.address]
+    problems += [p for i, (c, change) in enumerate(zip(copy["changes"], changes, strict=True))
+                 if (p := _new_address_problem(i, c, change))]
     reasons = list(copy["unsafe"]["reasons"])
     if copy["unsafe"]["flagged"] != bool(reasons):
         problems.append("unsafe.flagged: must be true exactly when there are reasons")

@@ -109,6 +109,9 @@ def change_block(view: ChangeView) -> str:
         out.append(f"# ({clip(one_line(view.reason), _VALUE_MAX)})")
     if view.status:
         out.append(f"# (HSS access status: {clip(one_line(view.status), _VALUE_MAX)})")
+    moved = view.new_address_text(_shown)
+    if moved:
+        out.append(f"# Warning: {moved}")
     out.append(f"{view.symbol} registry {_shown(view.change.name)} {{")
     out += [f"{line.mark.ljust(3)}   {line.field.ljust(WIDTH)} = {line.text(_shown)}" for line in view.lines]
     if view.hidden_note:
@@ -156,11 +159,24 @@ def _destroy_warning(plan: Plan) -> str | None:
                               "in HSS:", *(f"- {n}" for n in shown)])
 
 
-def _top(plan: Plan) -> list[str]:
+def _new_address_warning(views: list[ChangeView]) -> str | None:
+    """Passwords sent to a new registry_addr, above the details: a reviewer must not have to expand them."""
+    items = [f"{code(v.change.address)}: {v.new_address_text(code)}" for v in views if v.new_address]
+    if not items:
+        return None
+    count = _plural(len(items), "registry password", "registry passwords")
+    return _alert("WARNING", [f"This plan **sends {count} to a new address**; check each one:",
+                              *(f"- {item}" for item in _capped(items, "(see the details)"))])
+
+
+def _top(plan: Plan, views: list[ChangeView]) -> list[str]:
     blocks = [f"### hss-reconciler plan: {counts_text(plan)}"]
     warning = _destroy_warning(plan)
     if warning:
         blocks.append(warning)
+    moved = _new_address_warning(views)
+    if moved:
+        blocks.append(moved)
     if plan.unsafe:
         reasons = [prose(unsafe_text(u)) for u in plan.unsafe_targets]
         blocks.append(_alert("CAUTION", ["**Flagged as unsafe**: `apply` refuses this plan unless `--force`.",
@@ -221,10 +237,11 @@ def render_plan_markdown(plan: Plan, *, plan_file: str | None = None,
     `plan_file` names the saved plan in the truncation note; callers that add
     their own text after the plan lower `limit` to leave room for it.
     """
-    top = "\n\n".join(_top(plan))
+    views = plan_view(plan)
+    top = "\n\n".join(_top(plan, views))
     if not plan.changes:
         return top
-    blocks = [change_block(view) for view in plan_view(plan)]
+    blocks = [change_block(view) for view in views]
     fence = "`" * max(3, max(_longest_backtick_run(b) for b in blocks) + 1)
     total = len(blocks)
     full = f"{top}\n\n{_details(blocks, total, fence)}"

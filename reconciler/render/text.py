@@ -24,6 +24,9 @@ def render_view(view: ChangeView, palette: Palette) -> list[str]:
         out.append(f"  # ({view.reason})")
     if view.status:
         out.append(f"  # (HSS access status: {view.status})")
+    moved = view.new_address_text(_value)
+    if moved:
+        out.append(palette.paint(f"  # Warning: {moved}", "red"))
     out.append(f"  {palette.paint(view.symbol, COLOR[view.role])} registry {_value(view.change.name)} {{")
     for line in view.lines:
         mark = palette.paint(line.mark, COLOR[line.role]) if line.mark else " "

@@ -10,6 +10,8 @@ The choices follow Terraform's plan output:
 - a field that forces replacement is a `~` line with "# forces replacement";
 - the password is never shown: `(sensitive)`, with why it is sent when it is
   (re-sent with an update, or sent to the registry a replace creates);
+- a password sent to a new registry_addr says so on a line of its own, above
+  the block: the reviewer must see where it goes now;
 - "(1 unchanged attribute hidden)", singular when it is one.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reconciler.plan.document import NewPasswordAddress, new_password_address
 from reconciler.plan.model import Action, Change, LiveStatus, Plan, UnsafeTarget
 from reconciler.registry import FILE_FIELDS, REPLACE_ON, SECRET_FIELDS
 from reconciler.secrets import MASK
@@ -104,6 +107,7 @@ class ChangeView:
     status: str | None  # HSS's access status, when the plan read it
     lines: tuple[AttributeLine, ...]
     hidden: int  # attributes left out because they do not change
+    new_address: NewPasswordAddress | None = None  # the password goes to a changed registry_addr
 
     @property
     def symbol(self) -> str:
@@ -120,6 +124,14 @@ class ChangeView:
     @property
     def reason(self) -> str:
         return self.change.reason
+
+    def new_address_text(self, show: Callable[[Any], str]) -> str:
+        """The line saying the password goes to a new address ("" when it does not); values through `show`."""
+        moved = self.new_address
+        if moved is None:
+            return ""
+        text = f"registry_password will be sent to the new address {show(moved.new)}"
+        return text + (f" (it was sent to {show(moved.old)})" if moved.old is not None else "")
 
     @property
     def hidden_note(self) -> str:
@@ -177,7 +189,7 @@ def status_text(status: LiveStatus) -> str:
 def change_view(change: Change, status: LiveStatus | None = None) -> ChangeView:
     lines, hidden = _lines(change)
     return ChangeView(change, STYLE[change.action], status_text(status) if status else None,
-                      tuple(lines), hidden)
+                      tuple(lines), hidden, new_password_address(change))
 
 
 def plan_view(plan: Plan) -> list[ChangeView]:
