@@ -19,7 +19,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from reconciler.emulator import api, control, routes
 from reconciler.emulator.app import EmulatorApp
@@ -31,6 +31,21 @@ logger = logging.getLogger("reconciler.emulator")
 
 MAX_BODY_BYTES = 1 << 20
 
+
+
+def decode_query(raw: str) -> list[tuple[str, str]]:
+    """The query's pairs as APIG reads them: RFC 3986 percent-decoding, `+` kept literal.
+
+    Huawei's APIG signing demo verifies with `unquote`, not form decoding, so a
+    client that sends a space as `+` while signing `%20` fails there. Form
+    decoding (`parse_qsl`) would turn that `+` into the space that was signed
+    and hide the client's mistake.
+    """
+    pairs = []
+    for part in filter(None, raw.split("&")):
+        name, _, value = part.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return pairs
 
 class HttpServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that carries the emulator state for its handlers."""
@@ -122,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
         app = self.app
         self.counted = True
         request = ReceivedRequest(
-            self.command, raw_path, parse_qsl(raw_query, keep_blank_values=True),
+            self.command, raw_path, decode_query(raw_query),
             dict(self.headers.items()), body,
         )
         with app.stats.in_flight(route.operation):

@@ -57,6 +57,7 @@ class AkSkAuth(httpx.Auth):
         return f"AkSkAuth(access_key={self._access_key!r})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        params = encode_query_as_signed(request)
         request.headers[signing.DATE_HEADER] = self._clock().strftime(signing.DATE_FORMAT)
         if "Host" not in request.headers:
             request.headers["Host"] = request.url.netloc.decode("ascii")
@@ -70,11 +71,25 @@ class AkSkAuth(httpx.Auth):
             self._secret_key.reveal(),
             request.method,
             _raw_path(request.url),
-            request.url.params.multi_items(),
+            params,
             to_sign,
             request.content,
         )
         yield request
+
+
+def encode_query_as_signed(request: httpx.Request) -> list[tuple[str, str]]:
+    """Send the query exactly as the signature encodes it; its decoded pairs.
+
+    httpx form-encodes parameters (a space becomes `+`), while the signature,
+    like the official SDK's, percent-encodes (`%20`). APIG decodes the query
+    per RFC 3986, where `+` is a literal plus: what arrives must be what was
+    signed, or a value with a space fails the signature (AK/SK) or arrives
+    changed (token). So every request carries the signer's encoding.
+    """
+    params = request.url.params.multi_items()
+    request.url = request.url.copy_with(query=signing.canonical_query(params).encode("ascii") or None)
+    return params
 
 
 class TokenAuth(httpx.Auth):
@@ -91,6 +106,7 @@ class TokenAuth(httpx.Auth):
         return "TokenAuth()"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        encode_query_as_signed(request)
         request.headers["X-Auth-Token"] = self._token.reveal()
         yield request
 
