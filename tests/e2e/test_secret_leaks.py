@@ -34,10 +34,12 @@ def test_no_canary_anywhere(hss: Hss, tmp_path: Path) -> None:
         registry("jfrog", registry_type="Jfrog", registry_password={"file": str(secret_file)}, **OTHER),
     ])
     security_token = "Canary-StsToken-0badcafe"
-    base = {**hss.env(aksk=True), "REGISTRY_PASSWORD": CANARY_PASSWORD,
+    # The secret file lives outside the workspace: HSS_SECRETS_DIR allows its directory.
+    allowed = {"HSS_SECRETS_DIR": str(secret_file.parent)}
+    base = {**hss.env(aksk=True), **allowed, "REGISTRY_PASSWORD": CANARY_PASSWORD,
             "HUAWEICLOUD_SDK_SECURITY_TOKEN": security_token,
             "GITHUB_STEP_SUMMARY": str(tmp_path / "ws" / "summary.md")}
-    token_env = {**hss.env(), "REGISTRY_PASSWORD": CANARY_PASSWORD}
+    token_env = {**hss.env(), **allowed, "REGISTRY_PASSWORD": CANARY_PASSWORD}
     canaries = [CANARY_PASSWORD, CANARY_FILE_PASSWORD, hss.sk, hss.token, security_token]
     plan_file = str(ws / "plan.json")
     debug = ("--log-level", "debug")

@@ -66,7 +66,8 @@ def test_password_file_that_is_not_utf8_is_refused_by_name(hss: Hss, tmp_path: P
     secret = tmp_path / "pw.txt"
     secret.write_bytes(os.fsencode(NOT_UTF8) + b"\n")
     ws = write_workspace(tmp_path / "ws", [registry("harbor", registry_password={"file": str(secret)})])
-    result = _run("apply", str(ws), "--auto-approve", env=hss.env())
+    # The secret lives outside the workspace: HSS_SECRETS_DIR allows its directory.
+    result = _run("apply", str(ws), "--auto-approve", env={**hss.env(), "HSS_SECRETS_DIR": str(tmp_path)})
     _assert_refused(result, f"cannot read secret file {secret}: not valid UTF-8")
 
 
@@ -88,8 +89,8 @@ def test_credential_that_is_not_printable_ascii_is_refused_by_name(
 def test_password_file_that_never_ends_is_refused(hss: Hss, tmp_path: Path) -> None:
     # Memory-capped: the unfixed reader swallowed /dev/zero until the OOM killer came.
     ws = write_workspace(tmp_path / "ws", [registry("harbor", registry_password={"file": "/dev/zero"})])
-    result = _run("validate", str(ws), "--check-env", env=hss.env(), timeout=30,
-                  memory_limit=1024 * 1024 * 1024)
+    result = _run("validate", str(ws), "--check-env", env={**hss.env(), "HSS_SECRETS_DIR": "/dev"},
+                  timeout=30, memory_limit=1024 * 1024 * 1024)
     _assert_refused(result, "cannot read secret file /dev/zero: not a regular file")
 
 
@@ -98,5 +99,6 @@ def test_password_file_that_is_a_fifo_is_refused_without_blocking(hss: Hss, tmp_
     fifo = tmp_path / "pw.fifo"
     os.mkfifo(fifo)
     ws = write_workspace(tmp_path / "ws", [registry("harbor", registry_password={"file": str(fifo)})])
-    result = _run("validate", str(ws), "--check-env", env=hss.env(), timeout=30)
+    result = _run("validate", str(ws), "--check-env", env={**hss.env(), "HSS_SECRETS_DIR": str(tmp_path)},
+                  timeout=30)
     _assert_refused(result, f"cannot read secret file {fifo}: not a regular file")
