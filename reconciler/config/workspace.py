@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.lookalikes import shown, skeleton, why_alike
 from reconciler.config.model import Desired, DesiredRegistry, Location, TargetConfig
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamlfile import YamlDocument, read_yaml
@@ -70,6 +71,8 @@ class _Merger:
         self.environ = environ  # HSS_SECRETS_DIR: where {file: PATH} may also read
         # The endpoint a file names for a target, and where: another file may omit it, not contradict it.
         self.named_endpoints: dict[TargetKey, tuple[str, Location]] = {}
+        # Each declared registry by its target and the skeleton of its name: look-alikes collide here.
+        self.lookalikes: dict[tuple[TargetKey, str], DesiredRegistry] = {}
 
     def add(self, path: Path, doc: YamlDocument) -> None:
         data: dict[str, Any] = doc.data
@@ -113,14 +116,28 @@ class _Merger:
                                        f"registries[{index}].registry_password"),
             base_dir=path.parent,
         )
-        existing = self.desired.registries.get(registry.address)
-        if existing is not None:
-            self.problems.append(doc.problem(
-                ("registries", index, "registry_name"),
-                f"registry '{registry.name}' is declared twice in target {key}: "
-                f"here and at {existing.location}"))
+        twice = self._declared_before(registry)
+        if twice:
+            self.problems.append(doc.problem(("registries", index, "registry_name"), twice))
             return
         self.desired.registries[registry.address] = registry
+
+    def _declared_before(self, registry: DesiredRegistry) -> str:
+        """Why `registry` repeats one declared before in its target, or "" when it does not.
+
+        The same name, or one a reader cannot tell apart (config/lookalikes.py):
+        both are one name declared twice.
+        """
+        key = registry.target
+        existing = self.desired.registries.get(registry.address)
+        if existing is not None:
+            return (f"registry '{registry.name}' is declared twice in target {key}: "
+                    f"here and at {existing.location}")
+        alike = self.lookalikes.setdefault((key, skeleton(registry.name)), registry)
+        if alike is registry:
+            return ""
+        return (f"registry {shown(registry.name)} is declared twice in target {key}: here and at "
+                f"{alike.location} as {shown(alike.name)}, {why_alike(registry.name, alike.name)}")
 
     def finish(self) -> Desired:
         counts = Counter(registry.target for registry in self.desired.registries.values())
