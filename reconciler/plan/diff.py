@@ -13,6 +13,7 @@ The rules, per registry address (target + name):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,10 @@ Live = Mapping[TargetKey, list[LiveRegistry]]
 # workspace can still be torn down without ceremony.
 SAFETY_MIN_MANAGED = 10
 SAFETY_MAX_DESTROY_SHARE = 0.30
+# Mass updates are guarded like mass deletes, with the same share. Unlike octodns, which
+# counts updates and deletes apart, they count together: a plan that rewrites 20% of a
+# target and deletes 20% more has changed 40% of it, whichever way each registry went.
+SAFETY_MAX_CHANGE_SHARE = SAFETY_MAX_DESTROY_SHARE
 
 
 @dataclass(frozen=True)
@@ -219,18 +224,27 @@ class _Planner:
 
 
 def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
-    """Targets where the plan destroys or replaces more than the safety share of what is managed."""
-    managed: dict[TargetKey, int] = {}
-    for entry in state.entries.values():
-        managed[entry.target] = managed.get(entry.target, 0) + 1
-    destroyed: dict[TargetKey, int] = {}
-    for change in plan.changes:
-        if change.action.destroys:
-            destroyed[change.target] = destroyed.get(change.target, 0) + 1
-    return [UnsafeTarget(target, count, managed.get(target, 0), SAFETY_MAX_DESTROY_SHARE)
-            for target, count in sorted(destroyed.items())
-            if managed.get(target, 0) >= SAFETY_MIN_MANAGED
-            and count > SAFETY_MAX_DESTROY_SHARE * managed.get(target, 0)]
+    """Targets where the plan changes more than the safety share of what the state manages.
+
+    Of a target with at least SAFETY_MIN_MANAGED managed registries: "destroy"
+    when its deletes and replaces alone are more than SAFETY_MAX_DESTROY_SHARE
+    of them; else "update" when, with its in-place updates, they are more than
+    SAFETY_MAX_CHANGE_SHARE. Creates, adopts and forgets touch no registry
+    the state manages (the share is of those), so they do not count.
+    """
+    managed = Counter(entry.target for entry in state.entries.values())
+    destroyed = Counter(change.target for change in plan.changes if change.action.destroys)
+    updated = Counter(change.target for change in plan.changes if change.action is Action.UPDATE)
+    unsafe: list[UnsafeTarget] = []
+    for target in sorted(destroyed.keys() | updated.keys()):
+        count, gone, rewritten = managed[target], destroyed[target], updated[target]
+        if count < SAFETY_MIN_MANAGED:
+            continue
+        if gone > SAFETY_MAX_DESTROY_SHARE * count:
+            unsafe.append(UnsafeTarget(target, gone, count, SAFETY_MAX_DESTROY_SHARE, rewritten, "destroy"))
+        elif gone + rewritten > SAFETY_MAX_CHANGE_SHARE * count:
+            unsafe.append(UnsafeTarget(target, gone, count, SAFETY_MAX_CHANGE_SHARE, rewritten, "update"))
+    return unsafe
 
 
 def _plain_http_warnings(desired: Desired, plan: Plan) -> list[str]:

@@ -89,19 +89,34 @@ def _check_reference(value: Any, where: str) -> None:
         raise PlanDocumentError(f"{where}: {_REFERENCE_HINT}")
 
 
-# plan.model.unsafe_reason, read back.
-_UNSAFE_REASON = re.compile(r"(?P<target>.+): deletes or replaces (?P<destroyed>[0-9]+) of "
-                            r"(?P<managed>[0-9]+) managed registries \(more than (?P<share>[0-9]+)%\); "
-                            r"apply needs --force")
+# plan.model.unsafe_reason, read back: one pattern per kind.
+_UNSAFE_REASONS = {
+    "destroy": re.compile(r"(?P<target>.+): deletes or replaces (?P<destroyed>[0-9]+) of (?P<managed>[0-9]+) "
+                          r"managed registries \(more than (?P<share>[0-9]+)%\)"
+                          r"(?:, and updates (?P<updated>[0-9]+) in place)?; apply needs --force"),
+    "update": re.compile(r"(?P<target>.+): changes [0-9]+ of (?P<managed>[0-9]+) managed registries "
+                         r"\(more than (?P<share>[0-9]+)%\): (?P<updated>[0-9]+) updated in place, "
+                         r"(?P<destroyed>[0-9]+) deleted or replaced; apply needs --force"),
+}
 
 
 def _unsafe_from_reason(reason: str, targets: Mapping[str, TargetKey]) -> UnsafeTarget | None:
-    """The unsafe target a line of `unsafe.reasons` names; None unless it names a target of the changes."""
-    match = _UNSAFE_REASON.fullmatch(reason)
-    target = targets.get(match["target"]) if match else None
-    if match is None or target is None:
-        return None
-    return UnsafeTarget(target, int(match["destroyed"]), int(match["managed"]), int(match["share"]) / 100)
+    """The unsafe target a line of `unsafe.reasons` names; None unless it names a target of the changes.
+
+    The value read must word itself back into exactly the line (so a total
+    that is not the sum of its parts, or a share written as 30.0%, is refused).
+    """
+    for kind, pattern in _UNSAFE_REASONS.items():
+        match = pattern.fullmatch(reason)
+        target = targets.get(match["target"]) if match else None
+        if match is None or target is None:
+            continue
+        unsafe = UnsafeTarget(target, int(match["destroyed"]), int(match["managed"]),
+                              int(match["share"]) / 100, int(match["updated"] or 0),
+                              "destroy" if kind == "destroy" else "update")
+        if unsafe_reason(unsafe) == reason:
+            return unsafe
+    return None
 
 
 def _summary(plan: Plan) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.config.model import DesiredRegistry
 from reconciler.registry import TargetKey, registry_address
@@ -88,21 +88,39 @@ class LiveStatus:
 
 @dataclass(frozen=True)
 class UnsafeTarget:
-    """A target where the plan destroys more than `threshold` of the registries the state manages.
+    """A target where the plan changes more than `threshold` of the registries the state manages.
 
-    Apply refuses a plan with one unless forced; renderers say so in their own words.
+    Two kinds (plan/diff.py `unsafe_targets` decides): "destroy" when its
+    deletes and replaces alone exceed the share, the mass-delete guard;
+    "update" when they do not, but with its in-place updates they do. Apply
+    refuses a plan with either unless forced; renderers say so in their own words.
     """
 
     target: TargetKey
-    destroyed: int
+    destroyed: int  # deletes and replaces
     managed: int
-    threshold: float  # the share of `managed` that may be destroyed without --force
+    threshold: float  # the share of `managed` that may be changed (for "destroy": destroyed) without --force
+    updated: int = 0  # in-place updates
+    kind: Literal["destroy", "update"] = "destroy"
+
+    @property
+    def changed(self) -> int:
+        return self.destroyed + self.updated
+
+    def describe(self) -> str:
+        """Why the target makes the plan unsafe, in words; the plan document and the renderers use it."""
+        share = f"more than {self.threshold:.0%}"
+        if self.kind == "destroy":
+            also = f", and updates {self.updated} in place" if self.updated else ""
+            return (f"{self.target}: deletes or replaces {self.destroyed} of {self.managed} managed "
+                    f"registries ({share}){also}")
+        return (f"{self.target}: changes {self.changed} of {self.managed} managed registries ({share}): "
+                f"{self.updated} updated in place, {self.destroyed} deleted or replaced")
 
 
 def unsafe_reason(unsafe: UnsafeTarget) -> str:
     """How the plan document words an unsafe target (one line of `unsafe.reasons`; read back there)."""
-    return (f"{unsafe.target}: deletes or replaces {unsafe.destroyed} of {unsafe.managed} managed "
-            f"registries (more than {unsafe.threshold:.0%}); apply needs --force")
+    return f"{unsafe.describe()}; apply needs --force"
 
 
 @dataclass

@@ -199,6 +199,8 @@ def plan_view(plan: Plan) -> list[ChangeView]:
 
 
 def unsafe_text(unsafe: UnsafeTarget) -> str:
-    """Why a target makes the plan unsafe, in words (each renderer says what it means for apply)."""
-    return (f"{unsafe.target}: deletes or replaces {unsafe.destroyed} of {unsafe.managed} managed "
-            f"registries (more than {unsafe.threshold:.0%})")
+    """Why a target makes the plan unsafe, in words (each renderer says what it means for apply).
+
+    The plan document's reason says the same (plan.model.unsafe_reason), so both come from one place.
+    """
+    return unsafe.describe()
