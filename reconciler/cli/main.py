@@ -355,7 +355,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         from reconciler.errors import ReconcilerError
 
         if isinstance(exc, ReconcilerError):
-            for line in str(exc).splitlines():
+            for line in str(exc).split("\n"):  # only our own line breaks: a U+2028 in a name is escaped
                 out.error(line)
             return exc.exit_code
         logging.getLogger("reconciler").debug("unexpected error", exc_info=True)

@@ -30,7 +30,7 @@ class UnsafePlanError(ReconcilerError):
     def __init__(self, targets: list[UnsafeTarget]) -> None:
         self.targets = targets
         super().__init__("refusing an unsafe plan: " + "; ".join(unsafe_text(t) for t in targets)
-                         + ". Check the plan; pass --force if these deletions are intended.")
+                         + ". Check the plan; pass --force if these changes are intended.")
 
 
 @contextmanager

@@ -34,7 +34,9 @@ def declare(workspace: Path, names: list[str], username: str = "robot-hss") -> l
 
 
 def start_apply(hss: Hss, workspace: Path, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([CLI, "apply", str(workspace), "--auto-approve", *options], env=env_for(hss),
+    # --force: a round rewrites most of the registries, which the mass-change guard would refuse.
+    return subprocess.Popen([CLI, "apply", str(workspace), "--auto-approve", "--force", *options],
+                            env=env_for(hss),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -152,7 +154,7 @@ def test_first_signal_finishes_calls_in_flight_saves_and_exits(
     assert 0 < len(live) < len(declared)
 
     Api(hss).configure(latency_ms=0)
-    again = cli(hss, "apply", str(workspace), "--auto-approve")
+    again = cli(hss, "apply", str(workspace), "--auto-approve", "--force")
     assert again.code == 0, again.output
     assert f"{len(declared) - len(live)} added" in again.stdout
     assert_converged(hss, workspace, declared)
@@ -179,7 +181,7 @@ def test_second_signal_exits_at_once_and_the_state_stays_valid(hss: Hss, tmp_pat
 
     quiesce(hss)
     Api(hss).configure(latency_ms=0)
-    again = cli(hss, "apply", str(workspace), "--auto-approve")
+    again = cli(hss, "apply", str(workspace), "--auto-approve", "--force")
     assert again.code == 0, again.output
     assert_converged(hss, workspace, declared)
 
@@ -235,7 +237,7 @@ def test_sigkill_at_20_random_moments_loses_nothing_and_duplicates_nothing(
 
         release_stale_lock(hss, workspace)
         Api(hss).configure(latency_ms=0)  # the re-run needs no latency; it keeps the test short
-        again = cli(hss, "apply", str(workspace), "--auto-approve")
+        again = cli(hss, "apply", str(workspace), "--auto-approve", "--force")
         assert again.code == 0, f"round {round_number}: {again.output[-1500:]}"
         assert_converged(hss, workspace, declared)
         Api(hss).configure(latency_ms=LATENCY_MS)

@@ -118,8 +118,6 @@ def _on_a_terminal(command: list[str], env: dict[str, str]) -> str:
     return received.decode("utf-8")
 
 
-@pytest.mark.xfail(reason="cli/main.py splits an error message with str.splitlines(), which also breaks at "
-                          "U+2028, U+2029, U+0085 and \\x0b-\\x0c, \\x1c-\\x1e before Output sees the line")
 def test_a_line_separator_in_a_file_name_stays_on_one_error_line(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()

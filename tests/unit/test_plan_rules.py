@@ -215,7 +215,7 @@ def test_unsafe_wording_in_the_document_and_in_apply_s_refusal() -> None:
         f"{T}: deletes or replaces 4 of 10 managed registries (more than 30%); apply needs --force"]
     assert str(UnsafePlanError(targets)) == (
         f"refusing an unsafe plan: {T}: deletes or replaces 4 of 10 managed registries (more than 30%). "
-        "Check the plan; pass --force if these deletions are intended.")
+        "Check the plan; pass --force if these changes are intended.")
 
 
 def test_action_groupings() -> None:
