@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,26 +33,29 @@ def _declares(path: Path) -> bool:
 
 
 def find_files(paths: list[Path]) -> list[Path]:
-    """Each directory contributes its *.yaml/*.yml but hidden ones (not recursively, like Terraform)."""
+    """Each directory contributes its *.yaml/*.yml but hidden ones (not recursively, like Terraform).
+
+    Whatever else a name leads to (a FIFO, a socket, a device, a directory named
+    x.yaml) is passed on, and the reader refuses it, naming it, without opening
+    it (yamlfile.read_capped): skipping it would drop its registries from the
+    plan, which would then destroy them.
+    """
     found: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            is_dir = path.is_dir()
-            exists = is_dir or path.is_file()
+            is_dir = stat.S_ISDIR(path.stat().st_mode)
+            files = sorted(p for p in path.iterdir() if _declares(p)) if is_dir else [path]
+        except FileNotFoundError:
+            problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
+            continue
         except OSError as exc:
             problems.append(Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}"))
             continue
-        if not exists:
-            problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
-        elif is_dir:
-            files = sorted(p for p in path.iterdir() if _declares(p))
-            if not files:
-                problems.append(Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file "
-                                        "(hidden files such as .gitlab-ci.yml are skipped)"))
-            found.extend(files)
-        else:
-            found.append(path)
+        if is_dir and not files:
+            problems.append(Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file "
+                                    "(hidden files such as .gitlab-ci.yml are skipped)"))
+        found.extend(files)
     if problems:
         raise ConfigProblems(problems)
     return found

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from reconciler.atomicfile import FileTooLarge, read_regular
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamldoc import LIBYAML_TOO_DEEP, MAX_DEPTH, MAX_VALUES, TOO_DEEP, Mark, YamlDocument
 from reconciler.config.yamlevents import NeedsGraph, parse_events
@@ -44,16 +45,19 @@ def _size(n: int) -> str:
 
 
 def read_capped(path: Path, file: str) -> bytes:
-    """The file's bytes, reading at most one byte past the cap: a huge file costs nothing."""
+    """The file's bytes, reading at most one byte past the cap: a huge file costs nothing.
+
+    A FIFO, socket or device named like a registry file is refused without being
+    opened (atomicfile.read_regular): skipping it instead would drop its registries
+    from the plan, which then destroys them.
+    """
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        return read_regular(path, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {_size(MAX_FILE_BYTES)}; "
+                                                      "a registry file is far smaller")]) from None
     except OSError as exc:
         raise ConfigProblems([Problem(file, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigProblems([Problem(file, 0, 0, "", f"file is larger than {_size(MAX_FILE_BYTES)}; "
-                                                      "a registry file is far smaller")])
-    return raw
 
 
 def read_yaml(path: Path, display: str | None = None) -> YamlDocument:

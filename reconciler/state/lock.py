@@ -12,12 +12,25 @@ machine (a CI runner sharing the directory) can look dead from here while it
 is still writing. A lock left by a run that died is removed on purpose with
 `hss-reconciler force-unlock LOCK_ID`, which checks the id so that nobody
 releases a lock they have not looked at.
+
+A lock file is checked against schemas/lock.schema.json like the state
+(state/jsonshape.py). One that breaks it (a pid out of range, a field of the
+wrong type, a file too large, empty or not JSON) still blocks every run, as a
+lock does, and the error names the file and the field, and the id that
+releases it: the lock's own id when it holds a usable one, otherwise
+`malformed-` and a digest of that file's identity (inode, size, modification
+time), so force-unlock removes exactly the file that was looked at. A lock
+path that is not a regular file (a FIFO, a directory, a symbolic link: this
+tool only ever makes regular files there) is never opened, and has to be
+removed by hand. A symbolically linked state is locked beside the file it
+leads to (store.real_state_path).
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import json
 import logging
 import os
@@ -25,14 +38,18 @@ import socket
 import time
 import uuid
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from reconciler import __version__
+from reconciler.atomicfile import FileTooLarge, NotRegularFile, read_regular
 from reconciler.errors import StateError
+from reconciler.state.jsonshape import ShapeError, integer, load_json, obj, string
+from reconciler.state.model import PRINTABLE_ASCII
+from reconciler.state.store import real_state_path
 
 LOCK_MODE = 0o600
 LOG = logging.getLogger(__name__)
@@ -40,10 +57,19 @@ LOG = logging.getLogger(__name__)
 # it empty; a few short retries make that window invisible.
 _READ_RETRIES = 5
 _READ_RETRY_DELAY = 0.02
+# A lock is some 250 bytes; anything near this is not one.
+MAX_LOCK_BYTES = 64 * 1024
+# A process id is a positive pid_t, a 32-bit signed integer on every POSIX system: a pid outside
+# this range names no process anywhere (and os.kill would raise OverflowError on it).
+PID_MAX = 2**31 - 1
+MAX_WHO = 512
+LOCK_FIELDS = ("id", "operation", "who", "pid", "created", "version")
 
 
 def lock_path(state_path: Path) -> Path:
-    return state_path.with_name(state_path.name + ".lock")
+    """`<state>.lock`, beside the file the state path leads to (a symlinked state is locked at its target)."""
+    real = real_state_path(state_path)
+    return real.with_name(real.name + ".lock")
 
 
 @dataclass(frozen=True)
@@ -66,11 +92,20 @@ class LockInfo:
 
     @classmethod
     def from_json(cls, data: Any) -> LockInfo:
-        if not isinstance(data, dict):
-            raise ValueError("not an object")
-        return cls(id=str(data["id"]), operation=str(data["operation"]), who=str(data["who"]),
-                   pid=int(data["pid"]), created=str(data["created"]), version=str(data["version"]),
-                   path=str(data.get("path", "")))
+        """The lock `data` describes; ShapeError naming the field that breaks schemas/lock.schema.json.
+
+        Unknown fields are ignored: a newer hss-reconciler's lock must still read as a lock.
+        Strings other than the id are not required to be text: the holder's user name and
+        path come from its environment, and the lock is only ever read back for a message.
+        """
+        obj(data, (), LOCK_FIELDS, closed=False)
+        return cls(id=_lock_id(data["id"]),
+                   operation=string(data["operation"], ("operation",), max_length=256, text=False),
+                   who=string(data["who"], ("who",), max_length=MAX_WHO, text=False),
+                   pid=integer(data["pid"], ("pid",), minimum=1, maximum=PID_MAX),
+                   created=string(data["created"], ("created",), max_length=64, text=False),
+                   version=string(data["version"], ("version",), max_length=256, text=False),
+                   path=string(data.get("path", ""), ("path",), max_length=4096, text=False))
 
     def serialize(self) -> bytes:
         return (json.dumps(asdict(self), indent=2) + "\n").encode("utf-8")
@@ -86,7 +121,14 @@ def _who() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):  # a container uid with no passwd entry and no $USER
         user = f"uid{os.getuid()}"
-    return f"{user}@{socket.gethostname()}"
+    # $USER can be anything: kept short enough that our own lock always reads back.
+    return f"{user[:MAX_WHO - 256]}@{socket.gethostname()[:255]}"
+
+
+def _lock_id(value: Any) -> str:
+    checked: str = string(value, ("id",), min_length=1, max_length=128, pattern=PRINTABLE_ASCII,
+                          like="1 to 128 printable ASCII characters without spaces, such as a UUID")
+    return checked
 
 
 class LockHeld(StateError):
@@ -97,47 +139,117 @@ class LockHeld(StateError):
         self.holder = holder
 
 
-class _Unreadable(Exception):
-    """The lock file exists but does not hold a lock we can read."""
+class MalformedLock(StateError):
+    """A lock file is there but breaks the lock schema; `unlock_id` is what force-unlock takes for it.
+
+    `holder` is what could be read of it, "unknown" (pid 0) for the rest, for force-unlock to report.
+    """
+
+    def __init__(self, message: str, unlock_id: str, holder: LockInfo) -> None:
+        super().__init__(message)
+        self.unlock_id = unlock_id
+        self.holder = holder
 
 
-def read_lock(path: Path) -> LockInfo | None:
+class _Malformed(Exception):
+    """One reading's verdict on a lock file that breaks the schema (read_lock may look again)."""
+
+    def __init__(self, problem: ShapeError, unlock_id: str, holder: LockInfo) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+        self.unlock_id = unlock_id
+        self.holder = holder
+
+
+def read_lock(path: Path, state_path: Path | None = None) -> LockInfo | None:
     """The lock at `path`, or None when there is none.
 
-    Raises StateError when a file is there but is not a readable lock (for
-    example a run died between creating it and writing it).
+    Raises MalformedLock when a file is there but breaks the lock schema (a run
+    may have died between creating it and writing it, or it was edited), after
+    a few short retries: a lock being written is briefly empty. Raises
+    StateError when the name is taken by something other than a regular file,
+    which is never opened. `state_path` is only for the message.
     """
+    state = state_path or path.with_name(path.name.removesuffix(".lock"))
     for attempt in range(_READ_RETRIES):
         try:
             return _read_once(path)
         except FileNotFoundError:
             return None
-        except _Unreadable:
-            if attempt + 1 < _READ_RETRIES:
-                time.sleep(_READ_RETRY_DELAY)
+        except _Malformed as exc:
+            if attempt + 1 == _READ_RETRIES:
+                where = f"{exc.problem.path}: " if exc.problem.path else ""
+                raise MalformedLock(
+                    f"{path}: {where}{exc.problem.message}: the state lock file is malformed and was left as "
+                    "it is. If no hss-reconciler run is using this state, release it with "
+                    f"'hss-reconciler force-unlock {exc.unlock_id} --state {state}'", exc.unlock_id,
+                    exc.holder) from None
+            time.sleep(_READ_RETRY_DELAY)
+        except NotRegularFile as exc:
+            raise StateError(f"{path}: the state lock is {exc.kind}, not a lock file hss-reconciler made; "
+                             "if no hss-reconciler run is using this state, remove it by hand") from None
         except OSError as exc:
-            raise StateError(f"{path}: cannot read the state lock ({exc.strerror})") from None
-    raise StateError(f"{path}: the state lock file holds no readable lock (a run may have died while "
-                     "taking it); if no hss-reconciler run is using this state, delete that file by hand")
+            raise StateError(f"{path}: cannot read the state lock ({exc.strerror or exc})") from None
+    raise AssertionError("not reached")  # pragma: no cover - the last attempt returns or raises
 
 
 def _read_once(path: Path) -> LockInfo:
-    raw = path.read_bytes()
     try:
-        return LockInfo.from_json(json.loads(raw))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise _Unreadable from None
+        raw = read_regular(path, MAX_LOCK_BYTES, follow_symlinks=False)
+    except FileTooLarge:
+        problem = ShapeError((), f"larger than {MAX_LOCK_BYTES // 1024} KiB, which no lock is")
+        raise _Malformed(problem, _unlock_id(path, None), _readable(None)) from None
+    data: Any = None
+    try:
+        if not raw.strip():
+            raise ShapeError((), "empty (a run may have died while taking the lock)")
+        data = load_json(raw, 1)
+        return LockInfo.from_json(data)
+    except ShapeError as problem:
+        raise _Malformed(problem, _unlock_id(path, data), _readable(data)) from None
+
+
+def _unlock_id(path: Path, data: Any) -> str:
+    """The id that releases a malformed lock: its own, if usable; else one naming this very file.
+
+    The digest of the file's identity (inode, size, modification time) changes
+    if the file is replaced or rewritten, so force-unlock removes only the file
+    whose error was read.
+    """
+    if isinstance(data, dict):
+        with contextlib.suppress(ShapeError):
+            return _lock_id(data.get("id"))
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "malformed"
+    identity = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}".encode()
+    return "malformed-" + hashlib.sha256(identity).hexdigest()[:16]
+
+
+def _readable(data: Any) -> LockInfo:
+    """What can be shown of a malformed lock: its fields that are strings and a pid that is an int."""
+    fields = data if isinstance(data, dict) else {}
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return value[:256] if isinstance(value, str) else "unknown"
+
+    pid = fields.get("pid")
+    return LockInfo(id=text("id"), operation=text("operation"), who=text("who"),
+                    pid=pid if type(pid) is int else 0, created=text("created"), version=text("version"),
+                    path=text("path"))
 
 
 def _holder_running(holder: LockInfo) -> bool | None:
     """Whether the holder's process is alive: None when we cannot tell (another host)."""
-    if holder.who.rpartition("@")[2] != socket.gethostname():
-        return None
+    if holder.who.rpartition("@")[2] != socket.gethostname() or not 1 <= holder.pid <= PID_MAX:
+        return None  # from_json refuses such a pid; os.kill(0 or -1) would signal a whole group
     try:
         os.kill(holder.pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # EPERM: it exists, it is just not ours
+    except (OSError, OverflowError):  # EPERM: it exists, it is just not ours
         return True
     return True
 
@@ -245,7 +357,7 @@ def acquire(state_path: Path, operation: str, timeout: float = 0.0, *,
         lock = _try_create(path, info)
         if lock is not None:
             return lock
-        holder = read_lock(path)
+        holder = read_lock(path, state_path)
         if holder is None:  # released between our attempt and our look: try again now
             vanished += 1
             if vanished > _READ_RETRIES:  # e.g. a dangling symlink: O_EXCL says taken, read says absent
@@ -263,12 +375,21 @@ def acquire(state_path: Path, operation: str, timeout: float = 0.0, *,
 def force_unlock(state_path: Path, lock_id: str) -> LockInfo:
     """Remove the lock on `state_path` if its id is `lock_id`; returns what was removed."""
     path = lock_path(state_path)
-    holder = read_lock(path)
-    if holder is None:
-        raise StateError(f"{state_path}: there is no state lock ({path} does not exist); nothing to release")
-    if holder.id != lock_id.strip():
-        raise StateError(f"{state_path}: lock id {lock_id} does not match the lock held by "
-                         f"{holder.describe()}; nothing was released")
+    try:
+        holder = read_lock(path, state_path)
+    except MalformedLock as exc:  # it must stay removable: by the id its error printed
+        if lock_id.strip() != exc.unlock_id:
+            raise StateError(f"{state_path}: lock id {lock_id} does not match the malformed state lock "
+                             f"{path}, which 'force-unlock {exc.unlock_id}' releases; nothing was released"
+                             ) from None
+        holder = replace(exc.holder, id=exc.unlock_id)
+    else:
+        if holder is None:
+            raise StateError(f"{state_path}: there is no state lock ({path} does not exist); "
+                             "nothing to release")
+        if holder.id != lock_id.strip():
+            raise StateError(f"{state_path}: lock id {lock_id} does not match the lock held by "
+                             f"{holder.describe()}; nothing was released")
     try:
         path.unlink()
     except FileNotFoundError:

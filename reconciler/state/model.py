@@ -2,18 +2,25 @@
 
 Lineage names one history of a state file; serial counts its writes. A saved
 plan records both, so applying it against a different or newer state is refused.
+
+`parse_state` checks a file against schemas/state.schema.json field by field
+(typed checks from state/jsonshape.py, not jsonschema: see that module) and
+refuses it naming the file and the field; it builds entries only from values
+it has checked.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import StateError
-from reconciler.registry import TargetKey, registry_address
+from reconciler.registry import API_FIELDS, TargetKey, registry_address
+from reconciler.state.jsonshape import ShapeError, Where, array, integer, kind, load_json, obj, string
 
 STATE_FORMAT_VERSION = 1
 
@@ -39,16 +46,6 @@ class StateEntry:
             "attributes": dict(sorted(self.attributes.items())),
             "password_version": self.password_version,
         }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StateEntry:
-        return cls(
-            target=TargetKey.from_json(data["target"]),
-            name=data["registry_name"],
-            registry_id=data.get("id"),
-            attributes=dict(data.get("attributes", {})),
-            password_version=data.get("password_version"),
-        )
 
 
 @dataclass
@@ -99,28 +96,110 @@ class State:
         return text
 
 
-def parse_state(raw: bytes, source: str) -> State:
-    """Refuse anything we do not fully understand rather than risk overwriting it."""
+# A state file nests four levels: the file, its registries, an entry, an entry's target or attributes.
+MAX_DEPTH = 4
+# 10,000 registries take about 8 MB, and 25 MB with every field at its longest: 32 MiB holds
+# either and parses in well under a second. A larger file is refused unread.
+MAX_STATE_BYTES = 32 * 1024 * 1024
+
+# The rules of schemas/state.schema.json (tests/unit/test_state_files.py holds them to it).
+REGION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(?!\n)$")
+PROJECT_ID = re.compile(r"^[\u0021-\u002E\u0030-\u007E]+(?!\n)$")
+PRINTABLE_ASCII = re.compile(r"^[\u0021-\u007E]+(?!\n)$")
+NO_CONTROL_CHARACTERS = re.compile(r"^[^\u0000-\u001F\u007F-\u009F]*(?!\n)$")
+STATE_FIELDS = ("version", "serial", "lineage", "registries")
+ENTRY_FIELDS = ("address", "target", "registry_name", "id", "attributes", "password_version")
+TARGET_FIELDS = ("region", "project_id", "enterprise_project_id")
+
+
+def parse_state(raw: bytes, source: str, backup: str | None = None) -> State:
+    """Refuse anything we do not fully understand rather than risk overwriting it.
+
+    A refusal names the file and the field, and the file is left as it is.
+    `backup` is where its backup is, if not beside `source` (a symlinked state).
+    """
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise StateError(f"{source}: state file is not valid JSON{where}; it was left untouched. "
-                         f"Restore {source}.backup or move the file away.") from None
-    version = data.get("version") if isinstance(data, dict) else None
+        return _parse(raw)
+    except ShapeError as exc:
+        if exc.path == "":
+            raise StateError(f"{source}: state file is {exc.message}; it was left untouched. "
+                             f"Restore {backup or source + '.backup'} or move the file away.") from None
+        raise StateError(f"{source}: {exc.path}: {exc.message} (the state file is malformed; "
+                         "it was left untouched)") from None
+    except _NotState as exc:
+        raise StateError(f"{source}: {exc}") from None
+
+
+class _NotState(Exception):
+    """Not a state file at all, or one of a format this tool does not read: said in full."""
+
+
+def _parse(raw: bytes) -> State:
+    data = load_json(raw, MAX_DEPTH)
+    if not isinstance(data, dict) or "version" not in data:
+        got = "no 'version'" if isinstance(data, dict) else f"an object expected, got {kind(data)}"
+        raise _NotState(f"not an hss-reconciler state file ({got}); it was left untouched")
+    version = data["version"]
     # bool is an int subclass: {"version": true} is not a state file either.
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise StateError(f"{source}: not an hss-reconciler state file (no 'version'); "
-                         "it was left untouched")
-    if version > STATE_FORMAT_VERSION:
-        raise StateError(f"{source}: state format version {version} is newer than this "
-                         f"hss-reconciler understands ({STATE_FORMAT_VERSION}); upgrade the tool")
-    try:
-        entries = [StateEntry.from_json(item) for item in data["registries"]]
-        state = State(lineage=str(data["lineage"]), serial=int(data["serial"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StateError(f"{source}: state file is malformed ({type(exc).__name__}: {exc}); "
-                         "it was left untouched") from None
-    for entry in entries:
-        state.put(entry)
+    if type(version) is int and version > STATE_FORMAT_VERSION:
+        raise _NotState(f"state format version {version} is newer than this hss-reconciler understands "
+                        f"({STATE_FORMAT_VERSION}); upgrade the tool")
+    if type(version) is not int or version != STATE_FORMAT_VERSION:
+        shown = str(version) if type(version) is int else kind(version)
+        raise _NotState(f"version: expected {STATE_FORMAT_VERSION}, got {shown}: not an hss-reconciler "
+                        "state file, or a damaged one; it was left untouched")
+    obj(data, (), STATE_FIELDS, ("tool_version",))
+    lineage = string(data["lineage"], ("lineage",), min_length=1, max_length=128, pattern=PRINTABLE_ASCII,
+                     like="1 to 128 printable ASCII characters without spaces, such as a UUID")
+    state = State(lineage=lineage, serial=integer(data["serial"], ("serial",), minimum=0))
+    if "tool_version" in data:
+        string(data["tool_version"], ("tool_version",), max_length=256)
+    entries = state.entries
+    ids: dict[tuple[TargetKey, str], int] = {}
+    for index, item in enumerate(array(data["registries"], ("registries",))):
+        where = ("registries", index)
+        entry, address = _entry(item, where)
+        if address in entries:
+            first = list(entries).index(address)
+            raise ShapeError((*where, "address"), f"registries[{first}] has this address too: "
+                                                  "one registry is recorded twice")
+        if entry.registry_id is not None:
+            other = ids.setdefault((entry.target, entry.registry_id), index)
+            if other != index:
+                raise ShapeError((*where, "id"), f"registries[{other}], in the same target, has this id too: "
+                                                 "one HSS registry cannot be two")
+        entries[address] = entry
     return state
+
+
+def _entry(item: Any, where: Where) -> tuple[StateEntry, str]:
+    """The checked entry, and its address."""
+    obj(item, where, ENTRY_FIELDS)
+    target = _target(item["target"], (*where, "target"))
+    name = string(item["registry_name"], (*where, "registry_name"), min_length=1, max_length=128,
+                  pattern=NO_CONTROL_CHARACTERS, like="a name without control characters")
+    registry_id = string(item["id"], (*where, "id"), min_length=1, max_length=64, nullable=True)
+    attributes = obj(item["attributes"], (*where, "attributes"), (), API_FIELDS)
+    for key, value in attributes.items():
+        if type(value) is not str or not value.isascii():  # the common case needs no call
+            string(value, (*where, "attributes", key))
+    password_version = integer(item["password_version"], (*where, "password_version"), minimum=0,
+                               nullable=True)
+    address = registry_address(target, name)
+    if item["address"] != address:
+        string(item["address"], (*where, "address"))
+        raise ShapeError((*where, "address"), "does not match the entry's target and registry_name, "
+                                              f"which make {json.dumps(address)}")
+    return StateEntry(target, name, registry_id, dict(attributes), password_version), address
+
+
+def _target(value: Any, where: Where) -> TargetKey:
+    obj(value, where, TARGET_FIELDS)
+    return TargetKey(
+        string(value["region"], (*where, "region"), min_length=1, max_length=64, pattern=REGION,
+               like="a region name such as ap-southeast-1 (lower-case letters and digits joined by -)"),
+        string(value["project_id"], (*where, "project_id"), min_length=1, max_length=256,
+               pattern=PROJECT_ID, like="a project id such as 0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c "
+                                        "(printable ASCII, no spaces or /)"),
+        string(value["enterprise_project_id"], (*where, "enterprise_project_id"), min_length=1,
+               max_length=256))

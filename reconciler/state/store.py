@@ -6,6 +6,14 @@ fsync'd, renamed over the old one, the directory fsync'd), mode 0600: a reader
 sees the old state or the new one, never a mix. The state as it was before
 this run is kept once as `<name>.backup`.
 
+A state path that is a symbolic link is resolved once, when the store is made:
+the file it leads to is read, backed up beside itself and replaced (the link
+stays a link), and its lock is taken beside it too (state/lock.py), so two
+links to one state share one lock. A link that leads nowhere is refused
+rather than read as an empty state. The file is read by atomicfile.read_regular:
+a FIFO or a device is refused without being opened, and at most
+MAX_STATE_BYTES are read.
+
 When the state file cannot be written (read-only directory, disk full), the
 new state goes to `errored.hss-reconciler.state.json` in the current directory
 (or the temporary directory), as Terraform writes `errored.tfstate`, and the
@@ -15,12 +23,13 @@ error says where it is and how to put it back.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from pathlib import Path
 
-from reconciler.atomicfile import atomic_write, leftover_temporaries
+from reconciler.atomicfile import FileTooLarge, atomic_write, leftover_temporaries, read_regular
 from reconciler.errors import StateError
-from reconciler.state.model import State, parse_state
+from reconciler.state.model import MAX_STATE_BYTES, State, parse_state
 
 DEFAULT_STATE_NAME = "hss-reconciler.state.json"
 ERRORED_NAME = "errored.hss-reconciler.state.json"
@@ -28,6 +37,16 @@ ERRORED_NAME = "errored.hss-reconciler.state.json"
 
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".backup")
+
+
+def real_state_path(path: Path) -> Path:
+    """The file a state path names: where it is read, written and locked.
+
+    A path that is not itself a symbolic link is that file (kept as given, so
+    messages name it as the user did); a link is followed to its end. A loop is
+    left as it is, for reading to refuse.
+    """
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
 class StateUnwritable(StateError):
@@ -42,7 +61,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     """Temporary files a killed writer left beside `path`. Only call this holding the lock:
     then no other writer can have one in flight."""
     removed = []
-    for leftover in leftover_temporaries(path):
+    for leftover in leftover_temporaries(real_state_path(path)):
         with contextlib.suppress(OSError):
             leftover.unlink()
             removed.append(leftover)
@@ -59,7 +78,8 @@ class StateStore:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = path  # as the user named it: what messages say
+        self.real = real_state_path(path)  # what is read, backed up and replaced
         self._backed_up = False
         self._original: bytes | None = None
         self._errored: Path | None = None
@@ -67,13 +87,21 @@ class StateStore:
 
     def load(self) -> State:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.real, MAX_STATE_BYTES)
         except FileNotFoundError:
+            if self.path.is_symlink():
+                raise StateError(f"{self.path}: the state file is a symbolic link to {self.real}, which does "
+                                 "not exist; refusing to start from an empty state. Restore the file it "
+                                 "points to, or remove the link to start afresh.") from None
             return State()
+        except FileTooLarge:
+            raise StateError(f"{self.path}: state file is larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB "
+                             "(10,000 registries take about 8 MB); it was left untouched") from None
         except OSError as exc:
-            raise StateError(f"{self.path}: cannot read state file: {exc.strerror}") from None
+            raise StateError(f"{self.path}: cannot read state file: {exc.strerror or exc}") from None
         self._original = raw
-        return parse_state(raw, str(self.path))
+        backup = str(backup_path(self.real)) if self.real != self.path else None
+        return parse_state(raw, str(self.path), backup)
 
     @staticmethod
     def snapshot(state: State) -> bytes:
@@ -87,9 +115,9 @@ class StateStore:
         if self._failure is None:
             try:
                 if not self._backed_up and self._original is not None:
-                    atomic_write(backup_path(self.path), self._original)
+                    atomic_write(backup_path(self.real), self._original)
                 self._backed_up = True
-                atomic_write(self.path, payload)
+                atomic_write(self.real, payload)
                 return
             except OSError as exc:
                 self._failure = exc.strerror or str(exc)

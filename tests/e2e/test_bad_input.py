@@ -11,8 +11,10 @@ symlink loop) are made by GENERATORS below at test time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -45,10 +47,59 @@ def _sixty_thousand_brackets(workspace: Path) -> None:
     (workspace / "registries.yaml").write_text(f"version: 1\ntarget: {'[' * depth}{']' * depth}\n")
 
 
+STATE = "hss-reconciler.state.json"
+LOCK = STATE + ".lock"
+
+
+def _state_nested_100000_deep(workspace: Path) -> None:
+    # Python's json raises RecursionError on it: reported at its line, not a crash.
+    depth = 100_000
+    (workspace / STATE).write_text('{"version": 1, "serial": 1, "lineage": "x", "registries": ['
+                                   + "[" * depth + "]" * depth + "]}\n")
+
+
+def _sparse(path: Path, size: int) -> None:
+    """A file of `size` bytes that takes no disk space: refused from its size, never read."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    return lambda workspace: os.mkfifo(workspace / name)  # opening it for reading would wait for a writer
+
+
+def _socket(workspace: Path) -> None:
+    with contextlib.chdir(workspace), socket.socket(socket.AF_UNIX) as server:
+        server.bind("socket.yaml")  # relative: a socket path holds at most 107 bytes
+
+
+def _link(name: str, target: str) -> Callable[[Path], None]:
+    return lambda workspace: os.symlink(target, workspace / name)
+
+
+def _state_symlink_loop(workspace: Path) -> None:
+    os.symlink("loop.json", workspace / STATE)
+    os.symlink(STATE, workspace / "loop.json")
+
+
 GENERATORS: dict[str, Callable[[Path], None]] = {
     "deep-nesting-one-long-line": _sixty_thousand_brackets,
     "file-50mb": _fifty_megabytes,
     "symlink-loop": _symlink_loop,
+    # the state file, its lock and the workspace's entries as a hostile checkout can leave them
+    "state-json-nested-100000-deep": _state_nested_100000_deep,
+    "state-larger-than-32-mib": lambda workspace: _sparse(workspace / STATE, 33 * 1024 * 1024),
+    "lock-larger-than-64-kib": lambda workspace: _sparse(workspace / LOCK, 65 * 1024),
+    "fifo-registry-file": _fifo("pipe.yaml"),
+    "fifo-named-on-the-command-line": _fifo("pipe.yaml"),
+    "socket-registry-file": _socket,
+    "device-registry-file": _link("zero.yaml", "/dev/zero"),  # reading it would never end
+    "state-is-a-fifo": _fifo(STATE),
+    "state-is-a-device": _link(STATE, "/dev/zero"),
+    "lock-is-a-fifo": _fifo(LOCK),
+    "lock-is-a-symlink": _link(LOCK, STATE),
+    "state-symlink-loop": _state_symlink_loop,
+    "state-symlink-to-nowhere": _link(STATE, "moved-away/hss-reconciler.state.json"),
 }
 
 Snapshot = dict[str, tuple[int, int, int, str | None]]

@@ -175,13 +175,16 @@ def test_force_unlock_checks_the_id(state: Path) -> None:
         force_unlock(state, lock.info.id)
 
 
-def test_an_unreadable_lock_is_neither_taken_over_nor_removed(state: Path) -> None:
+def test_an_unreadable_lock_is_never_taken_over_and_only_its_printed_id_removes_it(state: Path) -> None:
     lock_path(state).write_bytes(b"")  # a run died between creating and writing it
-    with pytest.raises(StateError, match=r"holds no readable lock.*delete that file by hand"):
+    with pytest.raises(StateError, match=r"lock: empty .*malformed.*force-unlock malformed-") as caught:
         acquire(state, "apply")
-    with pytest.raises(StateError, match="holds no readable lock"):
+    with pytest.raises(StateError, match="does not match the malformed state lock"):
         force_unlock(state, str(uuid.uuid4()))
     assert lock_path(state).read_bytes() == b""
+    unlock_id = re.search(r"force-unlock (\S+)", str(caught.value))[1]  # type: ignore[index]
+    force_unlock(state, unlock_id)
+    assert not lock_path(state).exists()
 
 
 def test_a_directory_that_cannot_hold_the_lock_is_one_clear_error(tmp_path: Path) -> None:

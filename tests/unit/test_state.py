@@ -81,7 +81,8 @@ def test_newer_format_is_refused_with_upgrade_advice(tmp_path: Path) -> None:
     (b'{"version": "1"}', "not an hss-reconciler state file"),
     (b'{"version": true, "serial": 1, "lineage": "x", "registries": []}', "not an hss-reconciler state"),
     (b'{"version": 0, "serial": 1, "lineage": "x", "registries": []}', "not an hss-reconciler state"),
-    (b'{"version": 1, "serial": 1, "lineage": "x"}', "state file is malformed (KeyError"),
+    (b'{"version": 1, "serial": 1, "lineage": "x"}', "registries: missing (a required field) (the state file "
+                                                     "is malformed"),
     (b'{"version": 1, "serial": "x", "lineage": "x", "registries": []}', "state file is malformed"),
     (b'{"version": 1, "serial": 1, "lineage": "x", "registries": [{"target": "t"}]}', "malformed"),
     (b'{"version": 1, "serial": 1, "lineage": "x", "registries": {"a": 1}}', "malformed"),
@@ -151,7 +152,7 @@ def test_backup_is_the_state_before_the_run_taken_once(tmp_path: Path) -> None:
     run = StateStore(path)
     state = run.load()
     for name in ("a", "b", "c"):
-        state.put(entry(name))
+        state.put(entry(name, f"id-{name}"))
         run.write(run.snapshot(state))
     assert backup_path(path).read_bytes() == before_run
     assert parse_state(path.read_bytes(), "s").serial == 4
