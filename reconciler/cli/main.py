@@ -129,6 +129,13 @@ def _duration(text: str) -> float:
     return seconds
 
 
+def _request_timeout(text: str) -> float:
+    seconds = _duration(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration longer than 0s, got {text!r}")
+    return seconds
+
+
 def _common() -> _Parser:
     """The global options: every parser has them, so they go before or after a command (see _Commands)."""
     common = _Parser(add_help=False)
@@ -161,6 +168,8 @@ def _workspace(detailed: bool) -> _Parser:
     ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     ws.add_argument("--insecure", action="store_true",
                     help="do not verify TLS certificates (prints a warning; never in production)")
+    ws.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
+                    help="the most one HSS call may take, retries included, e.g. 30s or 2m (default: 60s)")
     ws.add_argument("--format", choices=FORMATS, default="text",
                     help="text for people, json for machines (schemas/plan.schema.json), "
                          "markdown for a pull-request comment (default: text)")

@@ -18,8 +18,9 @@ def workspace(args: argparse.Namespace, paths: list[str] | None = None, *, state
 
 def connection(args: argparse.Namespace) -> Connection:
     parallelism: int = getattr(args, "parallelism", 1)  # commands about one registry have no option
+    request_timeout: float = getattr(args, "request_timeout", Connection.request_timeout)
     return Connection(ca_bundle=args.ca_bundle, insecure=args.insecure, parallelism=parallelism,
-                      allow_http=args.allow_http)
+                      allow_http=args.allow_http, request_timeout=request_timeout)
 
 
 def plan(args: argparse.Namespace) -> PlanOptions:

@@ -17,6 +17,7 @@ class Connection:
     insecure: bool = False
     parallelism: int = 10  # concurrent HSS calls, and the size of the connection pool
     allow_http: bool = False  # a plain-http HSS endpoint outside loopback (always allowed on loopback)
+    request_timeout: float = 60.0  # seconds one HSS call may take, retries included (hss.bounds)
 
 
 @dataclass(frozen=True)

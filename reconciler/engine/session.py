@@ -213,4 +213,6 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
     credentials = credentials_from_env(os.environ)
     connections = max(connection.parallelism, min(len(targets), 64), 10) + 2
     with make_http_client(credentials, verify=verify, max_connections=connections) as http:
-        yield clients_for(targets, http)
+        clients = clients_for(targets, http)
+        yield {key: client.with_request_timeout(connection.request_timeout)
+               for key, client in clients.items()}

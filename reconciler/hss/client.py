@@ -22,6 +22,7 @@ Center, Host Security Service, API Reference), one page per operation:
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -31,10 +32,14 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.errors import ReconcilerError
+from reconciler.hss import bounds, shapes
 from reconciler.hss.errors import (
     AddOutcomeUnknown,
+    ApiError,
     api_error_from_response,
     api_error_from_transport,
+    invalid_answer,
+    refused_answer,
     unreadable_response,
 )
 from reconciler.hss.retry import (
@@ -53,7 +58,13 @@ logger = logging.getLogger("reconciler.hss")
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 PAGE_SIZE = 200  # the documented maximum of ``limit`` (ListRegistry, see the module docstring)
-MAX_OFFSET = 2_000_000  # the documented maximum of ``offset``: a bound on a misbehaving server
+# The most registries one listing may claim (``total_num``): a hundred times the documented quota
+# of 100 per project (the SDK's ListRegistryResponse documents total_num as 0-100), room for an
+# all_granted_eps target. An answer claiming more is refused: a lying total costs a request a page.
+MAX_LISTED = 10_000
+# The most pages one listing may take: HSS pages hold at most 100 registries (the SDK documents
+# data_list as 0-100 items, although ``limit`` goes to 200), so an honest walk to MAX_LISTED takes 100.
+MAX_PAGES = 100
 LIST_FILTERS = frozenset(
     {"registry_name", "registry_id", "registry_type", "registry_addr", "status"}
 )
@@ -87,6 +98,12 @@ class HssClient:
     :class:`~reconciler.hss.errors.AddOutcomeUnknown` when an add may or may not
     have happened. ``retry`` says how throttling, 5xx and dropped connections
     are retried (``RetryPolicy(max_attempts=1)`` for one attempt per call).
+
+    Nothing HSS answers is believed unread (:mod:`reconciler.hss.bounds`,
+    :mod:`reconciler.hss.shapes`): only a 2xx is success (a 3xx is an error and
+    never followed); each call, its retries included, ends within
+    ``request_timeout`` seconds; an answer is read up to ``max_answer_bytes``;
+    listings are checked against the documented shapes and bounded in size and pages.
     """
 
     def __init__(
@@ -97,6 +114,8 @@ class HssClient:
         enterprise_project_id: str = "0",
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
+        request_timeout: float = bounds.DEFAULT_REQUEST_TIMEOUT,
+        max_answer_bytes: int = bounds.MAX_ANSWER_BYTES,
     ) -> None:
         try:
             url = httpx.URL(endpoint)
@@ -113,8 +132,12 @@ class HssClient:
         # Also here, not only in make_http_client: whatever client we are
         # handed, httpx must not log our URLs (a query may hold a password).
         quiet_third_party_loggers()
+        if not request_timeout > 0 or max_answer_bytes < 1:
+            raise ValueError("request_timeout and max_answer_bytes must be positive")
         self._http = http
         self._retry = retry
+        self._request_timeout = float(request_timeout)
+        self._max_answer_bytes = max_answer_bytes
         self._base = str(url).rstrip("/")
         self.endpoint = endpoint
         self.project_id = project_id
@@ -127,30 +150,47 @@ class HssClient:
             f"enterprise_project_id={self.enterprise_project_id!r})"
         )
 
+    def with_request_timeout(self, seconds: float) -> HssClient:
+        """This client, its calls bounded by ``seconds`` instead (``--request-timeout``)."""
+        if not seconds > 0:
+            raise ValueError("the request timeout must be positive")
+        bounded = copy.copy(self)
+        bounded._request_timeout = float(seconds)
+        return bounded
+
     # -- operations -------------------------------------------------------
 
     def list_registries(self, **filters: str) -> list[dict[str, Any]]:
         """Every registry matching ``filters`` (ListRegistry), across all pages.
 
         Filters are the API's: registry_name, registry_id, registry_type,
-        registry_addr, status. Pages of 200 are read until ``total_num`` is
-        reached or a page comes back short.
+        registry_addr, status. Pages are asked for 200 at a time and read while
+        the offset is below ``total_num`` (a page may hold fewer: HSS's hold at
+        most 100), until an empty page; an answer without ``total_num`` ends at
+        its first short page. A ``total_num`` above MAX_LISTED, or a walk longer
+        than MAX_PAGES, is an error: nothing is planned from it.
         """
         unknown = sorted(set(filters) - LIST_FILTERS)
         if unknown:
             raise TypeError(f"unknown ListRegistry filter(s): {', '.join(unknown)}")
         found: list[dict[str, Any]] = []
-        offset = 0
+        offset = pages = 0
         while True:
             params = [("offset", str(offset)), ("limit", str(PAGE_SIZE)), *sorted(filters.items())]
             response = self._send("ListRegistry", "GET", self._registries, params=params)
-            page, total = self._parse_page(response)
+            pages += 1
+            page, total = self._parse_page(response, offset)
             found.extend(page)
             offset += len(page)
-            if len(page) < PAGE_SIZE or (total is not None and len(found) >= total):
+            if not page or (offset >= total if total is not None else len(page) < PAGE_SIZE):
+                if total is not None and offset < total:
+                    logger.info("HSS ListRegistry: an empty page at offset %d of %d; the listing ends there",
+                                offset, total)
                 return found
-            if offset > MAX_OFFSET:
-                return found
+            if pages >= MAX_PAGES:
+                claimed = f"of the {total} registries total_num claims" if total is not None else "registries"
+                raise invalid_answer("ListRegistry", response, f"{pages} pages hold {offset} {claimed}, and "
+                                     f"more would follow; a listing takes at most {MAX_PAGES} pages")
 
     def find_registries(self, registry_name: str) -> list[dict[str, Any]]:
         """Registries named exactly ``registry_name``; the server's filter may match substrings."""
@@ -199,6 +239,9 @@ class HssClient:
         body = self._json(response, "ShowImageUploadCommand", "a JSON object")
         if not isinstance(body, dict):
             raise unreadable_response("ShowImageUploadCommand", response, "a JSON object")
+        problem = shapes.field_problems(body, shapes.UPLOAD_COMMAND_TYPES)
+        if problem:
+            raise invalid_answer("ShowImageUploadCommand", response, problem)
         return {
             field: str(body[field])
             for field in UPLOAD_COMMAND_FIELDS
@@ -220,9 +263,14 @@ class HssClient:
 
         GET, PUT and DELETE are idempotent. A call that is not (a POST: AddRegistry)
         and may have been processed raises AddOutcomeUnknown instead of being sent again.
+        Only a 2xx is success. The call ends by its deadline, ``request_timeout``
+        seconds after it starts: every socket wait is cut to the time left, and no
+        retry waits past it. An answer not read in full (late, too large) is never
+        retried.
         """
         idempotent = method in IDEMPOTENT_METHODS
-        headers = {"X-Project-Id": self.project_id}
+        # Uncompressed: the size cap then counts what is kept (bounds.py still caps a compressed one).
+        headers = {"X-Project-Id": self.project_id, "Accept-Encoding": "identity"}
         content: bytes | None = None
         if body is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -233,15 +281,25 @@ class HssClient:
         url = httpx.URL(self._base + path, params=query)
         policy = self._retry
         first_started = policy.clock()
+        until = time.monotonic() + self._request_timeout
+        late = (f"no complete answer within the {self._request_timeout:g} s request deadline "
+                "(--request-timeout)")
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._exchange(method, url, headers, content)
+            outcome = self._exchange(method, url, headers, content, until, late)
+            error: ApiError
+            if isinstance(outcome, bounds.AnswerRefused):
+                # Not read in full, so not believed, and not sent again: an add may have happened.
+                error = refused_answer(operation, outcome.reason, outcome.response)
+                raise error if idempotent else AddOutcomeUnknown.from_error(error)
             if isinstance(outcome, httpx.Response):
-                if not outcome.is_error:
+                if outcome.is_success:  # a 3xx is not: it is never followed, nor taken for done
                     return outcome
                 error = api_error_from_response(operation, outcome)
                 retry_after = retry_after_seconds(outcome, policy.now)
+            elif time.monotonic() >= until:  # a socket wait the deadline cut short
+                error, retry_after = refused_answer(operation, late, None), None
             else:
                 error = api_error_from_transport(operation, url, outcome)
                 retry_after = None
@@ -252,6 +310,8 @@ class HssClient:
                 raise AddOutcomeUnknown.from_error(error)
             delay = policy.next_delay(attempt, policy.clock() - first_started, retry_after,
                                       connect_failure=is_connect_failure(outcome))
+            if delay is not None and time.monotonic() + delay >= until:
+                delay = None  # the next attempt would start past the deadline
             if delay is None:
                 if attempt > 1:
                     logger.info("%s; gave up after %d attempts", error, attempt)
@@ -264,14 +324,23 @@ class HssClient:
             policy.sleep(delay)
 
     def _exchange(
-        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None
-    ) -> httpx.Response | httpx.TransportError:
-        """One HTTP exchange: the response (any status) or the transport error."""
+        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None,
+        until: float, late: str,
+    ) -> httpx.Response | httpx.TransportError | bounds.AnswerRefused:
+        """One HTTP exchange, done by ``until``: the response (any status, body read) or what failed."""
         shown_path = REDACTOR.redact(url.path)
         started = time.perf_counter()
+        # Each phase's timeout, cut to the time left; bounds.trace cuts each socket wait as it comes.
+        left = max(until - time.monotonic(), 0.001)
+        phases = self._http.timeout.as_dict()
+        timeout = httpx.Timeout(**{phase: left if limit is None else min(limit, left)
+                                   for phase, limit in phases.items()})
+        request = self._http.build_request(method, url, headers=headers, content=content,
+                                           timeout=timeout, extensions={"trace": bounds.trace})
         try:
-            response = self._http.request(method, url, headers=headers, content=content)
-        except httpx.TransportError as exc:
+            response = bounds.exchange(self._http, request, until=until,
+                                       max_bytes=self._max_answer_bytes, late=late)
+        except (httpx.TransportError, bounds.AnswerRefused) as exc:
             logger.debug(
                 "HTTP %s %s -> %s (%d ms)", method, shown_path, type(exc).__name__, _ms(started)
             )
@@ -285,19 +354,27 @@ class HssClient:
     def _json(response: httpx.Response, operation: str, expected: str) -> Any:
         try:
             return response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             raise unreadable_response(operation, response, expected) from None
 
-    def _parse_page(self, response: httpx.Response) -> tuple[list[dict[str, Any]], int | None]:
-        expected = "a JSON object with data_list"
-        body = self._json(response, "ListRegistry", expected)
-        if not isinstance(body, dict):
-            raise unreadable_response("ListRegistry", response, expected)
-        page = body.get("data_list") or []
-        if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
-            raise unreadable_response("ListRegistry", response, expected)
-        total = body.get("total_num")
-        return page, total if isinstance(total, int) and not isinstance(total, bool) else None
+    def _parse_page(self, response: httpx.Response, offset: int) -> tuple[list[dict[str, Any]], int | None]:
+        """The page's registries and ``total_num``, each checked against the documented shape."""
+        body = self._json(response, "ListRegistry", "a JSON object with data_list and total_num")
+        problem = shapes.page_problem(body, PAGE_SIZE)
+        if problem:
+            raise invalid_answer("ListRegistry", response, problem)
+        total: int | None = body.get("total_num")
+        if total is not None and total > MAX_LISTED:
+            raise invalid_answer("ListRegistry", response,
+                                 f"total_num claims {total} registries, more than the {MAX_LISTED} "
+                                 "a listing may hold")
+        page: list[dict[str, Any]] = body.get("data_list") or []
+        for index, item in enumerate(page):
+            problem = shapes.registry_problem(item)
+            if problem:
+                raise invalid_answer("ListRegistry", response,
+                                     f"registry {offset + index + 1} of the listing: {problem}")
+        return page, total
 
 
 def _ms(started: float) -> float:

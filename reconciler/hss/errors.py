@@ -87,7 +87,7 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
     """``HSS AddRegistry failed: HTTP 400 HSS.0001: <message> (request id <id>)``."""
     try:
         body: Any = json.loads(response.content) if response.content else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         body = None
     code, message, body_request_id = _error_fields(body)
     request_id = response.headers.get("X-Request-Id") or body_request_id
@@ -95,16 +95,20 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
         message = _text_detail(response)
 
     parts = [f"HTTP {response.status_code}"]
+    redirect = 300 <= response.status_code < 400
+    if redirect:  # whatever its body says; never its Location, a URL that may carry anything
+        code = message = None
     if code:
         parts.append(f" {code}")
     if message:
         parts.append(f": {_one_line(message)}")
     elif response.reason_phrase:
         parts.append(f" {response.reason_phrase}")
+    if redirect:
+        parts.append(": a redirect, which is never followed (HSS does not redirect: is the endpoint right?)")
     if response.status_code == 429 and not message:
         parts.append(" (rate limited by the API gateway)")
-    if request_id:
-        parts.append(f" (request id {_one_line(request_id, 80)})")
+    parts.append(_request_id_suffix(request_id))
     text = REDACTOR.redact(f"HSS {operation} failed: {''.join(parts)}")
 
     cls = RegistryNotFound if code == REGISTRY_NOT_FOUND_CODE else ApiError
@@ -155,13 +159,40 @@ def api_error_from_transport(operation: str, url: httpx.URL, exc: httpx.Transpor
     )
 
 
+def _request_id_suffix(request_id: str | None) -> str:
+    return f" (request id {_one_line(request_id, 80)})" if request_id else ""
+
+
 def unreadable_response(operation: str, response: httpx.Response, expected: str) -> ApiError:
     """A 2xx answer that is not what the API documents (a proxy page, a truncated body)."""
+    return invalid_answer(operation, response, f"expected {expected}", what="an unreadable")
+
+
+def invalid_answer(operation: str, response: httpx.Response, problem: str, *,
+                   what: str = "an invalid") -> ApiError:
+    """``HSS ListRegistry returned an invalid answer: HTTP 200, <problem> (request id <id>)``.
+
+    ``problem`` is ours, never the server's text: it names fields and positions, not values.
+    """
     request_id = response.headers.get("X-Request-Id")
-    suffix = f" (request id {_one_line(request_id, 80)})" if request_id else ""
     return ApiError(
-        f"HSS {operation} returned an unreadable answer: "
-        f"HTTP {response.status_code}, expected {expected}{suffix}",
+        f"HSS {operation} returned {what} answer: "
+        f"HTTP {response.status_code}, {problem}{_request_id_suffix(request_id)}",
+        status=response.status_code,
+        request_id=request_id,
+    )
+
+
+def refused_answer(operation: str, reason: str, response: httpx.Response | None) -> ApiError:
+    """``HSS ListRegistry failed: HTTP 200: <reason> (request id <id>)``: an answer not read in full.
+
+    ``response`` is None when not even the status line arrived.
+    """
+    if response is None:
+        return ApiError(f"HSS {operation} failed: {reason}")
+    request_id = response.headers.get("X-Request-Id")
+    return ApiError(
+        f"HSS {operation} failed: HTTP {response.status_code}: {reason}{_request_id_suffix(request_id)}",
         status=response.status_code,
         request_id=request_id,
     )
