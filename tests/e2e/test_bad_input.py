@@ -48,7 +48,9 @@ def _sixty_thousand_brackets(workspace: Path) -> None:
 
 
 STATE = "hss-reconciler.state.json"
-LOCK = STATE + ".lock"
+# The lock cases keep their state as state.json (command.txt: --state state.json), since git
+# ignores *.state.json: a case's files must survive a clone and the sdist.
+LOCK = "state.json.lock"
 
 
 def _state_nested_100000_deep(workspace: Path) -> None:
@@ -97,7 +99,7 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
     "state-is-a-fifo": _fifo(STATE),
     "state-is-a-device": _link(STATE, "/dev/zero"),
     "lock-is-a-fifo": _fifo(LOCK),
-    "lock-is-a-symlink": _link(LOCK, STATE),
+    "lock-is-a-symlink": _link(LOCK, "state.json"),
     "state-symlink-loop": _state_symlink_loop,
     "state-symlink-to-nowhere": _link(STATE, "moved-away/hss-reconciler.state.json"),
 }
