@@ -39,6 +39,10 @@ INFO_FIELDS = (
 )
 
 
+# huaweicloudsdkhss ListRegistryResponse: data_list holds 0-100 items.
+MAX_PAGE_ITEMS = 100
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where a request acts; ``all_granted_eps`` reads every enterprise project of the project."""
@@ -113,7 +117,9 @@ class RegistryStore:
             )
             infos = [self._info(r, config) for r in found]
         matches = [info for info in infos if _matches(info, filters)]
-        return matches[offset : offset + limit], len(matches)
+        # The SDK's ListRegistryResponse documents 0-100 items in data_list while `limit`
+        # goes to 200: a page holds at most 100, whatever was asked for.
+        return matches[offset : offset + min(limit, MAX_PAGE_ITEMS)], len(matches)
 
     def update(
         self, scope: Scope, registry_id: str, changes: Mapping[str, Any],
