@@ -14,8 +14,6 @@ import pty
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.conftest import CLI, Hss
 from tests.e2e.workspaces import Api, cli, env_for, registry, write_workspace
 
