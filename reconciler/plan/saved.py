@@ -18,9 +18,11 @@ from typing import Any
 from reconciler.config.model import Desired
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
+from reconciler.state.jsonshape import ShapeError, load_json
 
 PLAN_TOOL = "hss-reconciler"
 PLAN_FILE_LIMIT = 64 * 1024 * 1024  # a plan of 10,000 changes is a few MB
+PLAN_MAX_DEPTH = 8  # how deep a plan document nests (changes[i].after.registry_password.env)
 
 
 def config_digest(desired: Desired) -> str:
@@ -143,11 +145,12 @@ def load_plan(path: Path) -> SavedPlan:
     try:
         if path.stat().st_size > PLAN_FILE_LIMIT:
             raise ReconcilerError(f"{path}: too large for a plan file")
-        document = json.loads(path.read_bytes())
+        # Bounded like the state: deep nesting, duplicate keys and NaN are refused, never a crash.
+        document = load_json(path.read_bytes(), max_depth=PLAN_MAX_DEPTH)
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot read the plan file: {exc.strerror}") from None
-    except ValueError:
-        raise ReconcilerError(f"{path}: not a valid plan file (not JSON)") from None
+    except ShapeError as exc:
+        raise ReconcilerError(f"{path}: not a valid plan file: {exc}") from None
     if not isinstance(document, dict) or document.get("tool") != PLAN_TOOL:
         raise ReconcilerError(f"{path}: not an hss-reconciler plan file")
     try:

@@ -133,3 +133,19 @@ def test_replanning_to_the_same_plan_file_overwrites_it(hss: Hss, tmp_path: Path
     write_workspace(ws, [registry("alpha"), registry("beta")])
     assert cli(hss, "plan", str(ws), "-out", str(plan_file)).code == 0
     assert '"beta"' in plan_file.read_text()
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ('{"tool": "hss-reconciler", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than"),
+    ('{"tool": "hss-reconciler", "x": NaN}', "NaN"),
+], ids=["100000-deep", "nan"])
+def test_a_hostile_plan_file_is_one_line_and_exit_1(hss: Hss, tmp_path: Path, content: str,
+                                                     says: str) -> None:
+    # Issue 15: a saved plan is read like the state: nesting bounded, NaN refused, never exit 3.
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(content)
+    for command in ("apply", "show"):
+        result = cli(hss, command, str(plan_file))
+        assert result.code == 1, result.output
+        assert result.stderr.startswith(f"Error: {plan_file}: not a valid plan file: ")
+        assert says in result.stderr and len(result.stderr.splitlines()) == 1
