@@ -380,6 +380,15 @@ def _run(args: argparse.Namespace, out: Output) -> int:
 GC_THRESHOLDS = (200_000, 30, 30)
 
 
+def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt `exc` is, or wraps: a signal that lands in a class's `__set_name__`
+    while a module is being imported reaches us as a RuntimeError caused by it."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, KeyboardInterrupt):
+        cause = cause.__cause__
+    return cause
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # First of all, so a signal while the CLI still imports or parses ends the run
     # like one during the command: 130 or 143, one line, no traceback.
@@ -398,12 +407,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_level, args.verbose)
         out = Output(no_color=args.no_color)
         code = _run(args, out)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        interrupt = _interrupt_in(exc)
+        if interrupt is None:
+            raise
         if out is None:
             sys.stderr.write("Error: interrupted\n")
         else:
             out.error("interrupted")
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
     finally:
         restore_signals()
     # Everything is printed and saved: spare the collector a walk over every object

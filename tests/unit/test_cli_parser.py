@@ -110,3 +110,22 @@ def test_main_gives_back_the_signal_handlers_it_found(capsys: pytest.CaptureFixt
             main(argv)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     capsys.readouterr()
+
+
+def test_a_signal_inside_an_import_s_set_name_is_an_interrupt_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Python wraps an exception raised in __set_name__ (a class body run by an import,
+    # e.g. ipaddress's cached_property) in a RuntimeError: seen once as exit 1 with a traceback.
+    from reconciler.cli import main as cli_main
+
+    class Descriptor:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise cli_main.Terminated()
+
+    def importing(args: object, out: object) -> int:
+        type("ImportedClass", (), {"attribute": Descriptor()})
+        return 0
+
+    monkeypatch.setattr(cli_main, "_run", importing)
+    assert cli_main.main(["schema"]) == 143
+    assert capsys.readouterr().err.strip().endswith("interrupted")
