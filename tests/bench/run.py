@@ -124,6 +124,10 @@ class Bench:
     def sdk_env(self, emulator: EmulatorProcess) -> dict[str, str]:
         env = {**self._base_env(), "HUAWEICLOUD_SDK_AK": emulator.ak, "HUAWEICLOUD_SDK_SK": emulator.sk}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        # The SDK writes ~/.huaweicloud/application_id: into the run's own directory, not the user's home.
+        home = self.root / "sdk-home"
+        home.mkdir(exist_ok=True)
+        env["HOME"] = str(home)
         return env
 
     def workspace(self, workload: Workload) -> str:
