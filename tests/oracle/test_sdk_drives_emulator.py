@@ -8,7 +8,6 @@ error shapes and signature checks match what the real service expects.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +28,8 @@ from huaweicloudsdkhss.v5 import (
     UpdateRegistryRequestBody,
 )
 
-from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.emulator import EmulatorServer
+from tests.oracle.aksk import aksk_emulator
 
 PROJECT = "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c"
 EPS = "0"
@@ -78,13 +78,8 @@ class Sdk:
 
 @pytest.fixture
 def sdk() -> Iterator[Sdk]:
-    ak, sk = "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
-    server = EmulatorServer(EmulatorConfig(host="127.0.0.1", port=0, aksk={ak: sk}))
-    server.start()
-    try:
+    with aksk_emulator() as (server, ak, sk):
         yield Sdk(server, ak, sk)
-    finally:
-        server.stop()
 
 
 def test_add_then_list_returns_every_field_but_never_the_password(sdk: Sdk) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,8 +23,9 @@ from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkhss.v5 import HssClient, ListRegistryRequest
 
-from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.emulator import EmulatorServer
 from tests.conftest import AT_START, REAL_HOME, SESSION_HOME, snapshot
+from tests.oracle.aksk import aksk_emulator
 
 PROJECT = "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c"
 APP_ID = re.compile(r"app/([0-9a-f-]{36})$")
@@ -72,13 +72,8 @@ class Emulator:
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    ak, sk = "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
-    server = EmulatorServer(EmulatorConfig(host="127.0.0.1", port=0, aksk={ak: sk}))
-    server.start()
-    try:
+    with aksk_emulator() as (server, ak, sk):
         yield Emulator(server, ak, sk)
-    finally:
-        server.stop()
 
 
 def _app_id(user_agent: str) -> str:
