@@ -10,7 +10,8 @@ one verdict). A refusal is a `ShapeError`: the field's path (`registries[3].id`)
 and what was wrong with it, in JSON's words, never echoing a long or
 unprintable value.
 
-Parsing refuses what Python's json accepts but a reader cannot trust: the same
+Parsing refuses what Python's json accepts but a reader cannot trust: UTF-16 or
+UTF-32 text (json detects and reads it; the file is UTF-8), the same
 key twice in one object (json keeps the last), NaN and Infinity, a number with
 more digits than int() converts, and nesting deeper than the interpreter's
 recursion limit (json raises RecursionError), which is reported at its line.
@@ -86,8 +87,14 @@ def load_json(raw: bytes, max_depth: int) -> Any:
     `max_depth` is how deep a valid file nests: only used to say where a file
     nested deeper than the parser can follow starts going wrong.
     """
+    # Decoded here, not by json.loads: given bytes, it guesses UTF-16 and UTF-32 from the
+    # first bytes and reads them, so a state file saved as UTF-16 would load (issue 19.9).
+    # A UTF-8 byte order mark, which editors on Windows add, is dropped.
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4]:
+        raise ShapeError((), "not valid JSON: UTF-16 or UTF-32 text, where it must be UTF-8; "
+                             "save it as UTF-8")
     try:
-        return json.loads(raw, object_pairs_hook=_object_pairs, parse_constant=_constant)
+        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object_pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise ShapeError((), f"not valid JSON (line {exc.lineno}): {exc.msg} at column {exc.colno}") from None
     except UnicodeDecodeError:
