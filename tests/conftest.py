@@ -140,8 +140,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for directory, _, _ in os.walk(SESSION_HOME):
         os.chmod(directory, stat.S_IRWXU)
     shutil.rmtree(SESSION_HOME, ignore_errors=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The sdist test runs the whole suite again inside itself: start it first, beside the rest."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/packaging/test_sdist.py"))
