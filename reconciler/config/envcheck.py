@@ -1,4 +1,8 @@
-"""Resolving secret references: all at once, every failure reported, no value shown."""
+"""Resolving secret references: all at once, every failure reported, no value shown.
+
+Both `validate --check-env` and apply (before its first call) come through here,
+so what one refuses the other refuses too.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,33 @@ def resolve_passwords(registries: Iterable[DesiredRegistry]) -> dict[str, Secret
     problems: list[Problem] = []
     for registry in registries:
         try:
-            secrets[registry.address] = registry.password.resolve(registry.base_dir)
+            secret = registry.password.resolve(registry.base_dir)
         except ConfigError as exc:
             problems.append(registry.password_location.problem(str(exc)))
+            continue
+        refused = _not_a_password(secret)
+        if refused:
+            problems.append(registry.password_location.problem(f"{registry.password.describe()} {refused}"))
+            continue
+        secrets[registry.address] = secret
     if problems:
         raise ConfigProblems(problems)
     return secrets
+
+
+def _not_a_password(secret: Secret) -> str | None:
+    """Why a value that was read cannot be a registry password (None: it can); never shows it.
+
+    A line break or a value of only spaces is how a variable set from a heredoc,
+    a file with two trailing newlines or an empty template reads: sent, HSS stores a
+    password nobody can log in with, and the first sign is a failed scan later.
+    """
+    value = secret.reveal()
+    if "\n" in value or "\r" in value:
+        return "holds a line break; a registry password is one line (check how it was set)"
+    if not value.strip():
+        return f"holds only white space ({len(value)} characters); set the registry's password"
+    return None
 
 
 def check_secret_references(desired: Desired) -> None:

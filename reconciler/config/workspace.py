@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.config.lookalikes import shown, skeleton, why_alike
 from reconciler.config.model import Desired, DesiredRegistry, Location, TargetConfig
 from reconciler.config.problems import ConfigProblems, Problem
+from reconciler.config.wholenumbers import whole_number_problems
 from reconciler.config.yamlfile import YamlDocument, read_yaml
 from reconciler.registry import API_FIELDS, DEFAULT_ENTERPRISE_PROJECT, TargetKey
 from reconciler.schema import validate_document
@@ -167,7 +168,7 @@ def load_workspace(paths: list[Path], environ: Mapping[str, str]) -> Desired:
         except ConfigProblems as exc:
             problems.extend(exc.problems)
             continue
-        schema_problems = validate_document(doc)
+        schema_problems = validate_document(doc) or whole_number_problems(doc)
         if schema_problems:
             problems.extend(schema_problems)
             continue

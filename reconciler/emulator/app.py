@@ -10,9 +10,11 @@ import dataclasses
 import threading
 from collections.abc import Mapping
 
-from reconciler.emulator.auth import Authenticator
+from reconciler.emulator.auth import Authenticator, ReceivedRequest
 from reconciler.emulator.config import RUNTIME_KEYS, EmulatorConfig
+from reconciler.emulator.errors import ApiFailure
 from reconciler.emulator.faults import FaultInjector
+from reconciler.emulator.ratelimit import RateLimiter
 from reconciler.emulator.stats import Stats
 from reconciler.emulator.store import RegistryStore
 
@@ -26,6 +28,7 @@ class EmulatorApp:
         self.auth = Authenticator()
         self.faults = FaultInjector(config.seed)
         self.stats = Stats()
+        self.limiter = RateLimiter()
 
     @property
     def config(self) -> EmulatorConfig:
@@ -43,6 +46,14 @@ class EmulatorApp:
                 self.faults.reseed(self._config.seed)
             return self._config
 
+    def throttle(self, request: ReceivedRequest, config: EmulatorConfig) -> None:
+        """APIG's flow control, after auth and before the backend: raises the 429 over the rate limit."""
+        try:
+            self.limiter.admit(request, config.rate_limit)
+        except ApiFailure:
+            self.stats.fault("rate_limited")
+            raise
+
     def reset(self) -> None:
         """Back to the state at construction: no registries, counters, lockouts or changes."""
         with self._lock:
@@ -51,3 +62,4 @@ class EmulatorApp:
         self.store.reset()
         self.stats.reset()
         self.auth.reset()
+        self.limiter.reset()

@@ -28,6 +28,7 @@ OPTIONS = {
     "drop_rate": "--drop-rate",
     "lost_response_rate": "--lost-response-rate",
     "retry_after_seconds": "--retry-after",
+    "rate_limit": "--rate-limit",
     "seed": "--seed",
     "access_delay_seconds": "--access-delay",
     "max_registries_per_project": "--max-registries",
@@ -36,6 +37,7 @@ OPTIONS = {
 UNQUOTED = frozenset({"tokens", "aksk", "allow_remote"})
 #: The secrets may come from the environment instead, where `ps` does not show them.
 TOKEN_ENV, AK_ENV, SK_ENV = "HSS_EMULATOR_TOKEN", "HSS_EMULATOR_AK", "HSS_EMULATOR_SK"
+RATE_LIMIT_ENV = "HSS_EMULATOR_RATE_LIMIT"
 _SETTING_WORD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b")
 
 
@@ -67,6 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retry-after", type=int, default=1, metavar="SECONDS",
         help="the Retry-After a throttled (429) answer carries (default 1)",
     )
+    parser.add_argument(
+        "--rate-limit", type=float, default=None, metavar="N",
+        help=f"answer 429 APIG.0308 beyond N requests per second per credential, as APIG does "
+             f"(or {RATE_LIMIT_ENV}; default 0: no limit)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
     parser.add_argument(
         "--access-delay", type=float, default=0.0, metavar="SECONDS",
@@ -86,6 +93,8 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
     if (ak is None) != (sk is None):
         given, missing = ("--ak", "--sk") if sk is None else ("--sk", "--ak")
         raise SettingError(given, f"needs {missing} as well")
+    if args.rate_limit is None:
+        args.rate_limit = _env_number(environ, RATE_LIMIT_ENV, "rate_limit")
     return EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -98,10 +107,21 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         drop_rate=args.drop_rate,
         lost_response_rate=args.lost_response_rate,
         retry_after_seconds=args.retry_after,
+        rate_limit=args.rate_limit,
         seed=args.seed,
         access_delay_seconds=args.access_delay,
         max_registries_per_project=args.max_registries,
     )
+
+
+def _env_number(environ: Mapping[str, str], name: str, setting: str) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingError(setting, f"{name} must be a number") from None
 
 
 def option_message(error: SettingError, args: argparse.Namespace) -> str:

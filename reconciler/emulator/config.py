@@ -26,6 +26,7 @@ RUNTIME_KEYS = frozenset(
         "access_delay_seconds",
         "max_registries_per_project",
         "fail_addr_substring",
+        "rate_limit",
     }
 )
 
@@ -90,6 +91,8 @@ class EmulatorConfig:
     drop_rate: float = 0.0
     lost_response_rate: float = 0.0
     retry_after_seconds: int = 1  # what a throttled answer's Retry-After header says
+    # Requests per second each credential may make (APIG's user flow control, ratelimit.py); 0: no limit.
+    rate_limit: float = 0.0
     seed: int | None = None
     # Status model: accessing for this long, then success (or fail, see below).
     access_delay_seconds: float = 0.0
@@ -117,6 +120,7 @@ class EmulatorConfig:
         for name in RATE_KEYS:
             _number(name, getattr(self, name), 0, 1)
         _integer("retry_after_seconds", self.retry_after_seconds, 0)
+        _number("rate_limit", self.rate_limit, 0)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise SettingError("seed", "must be an integer or null")
         _number("access_delay_seconds", self.access_delay_seconds, 0)

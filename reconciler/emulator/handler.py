@@ -143,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
         with app.stats.in_flight(route.operation):
             config = app.config
             app.auth.check(request, config)
+            app.throttle(request, config)
             if config.latency_ms:
                 time.sleep(config.latency_ms / 1000)
             decision = app.faults.decide(config)

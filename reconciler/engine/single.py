@@ -5,6 +5,7 @@ Each is one call that returns data; the CLI renders it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,26 @@ def live_by_id(session: Session) -> dict[str, dict[str, Any]]:
     return {str(item.get("id")): item for items in refresh(session.clients()).values() for item in items}
 
 
+def check_registry_id(registry_id: str) -> None:
+    """Refuse, before anything is locked or sent, an id no HSS registry can have.
+
+    RegistryInfo ids are 1-64 characters (hss/shapes.py); an empty one, or one with a
+    space or a control character, is a slip of the shell or of copy and paste, and was
+    sent to HSS as a listing query that could only find nothing.
+    """
+    plain = registry_id.isprintable() and not any(c.isspace() for c in registry_id)
+    if plain and 1 <= len(registry_id) <= 64:
+        return
+    shown = json.dumps(registry_id[:64]) + ("..." if len(registry_id) > 64 else "")
+    raise ReconcilerError(f"ID {shown}: an HSS registry id is 1 to 64 characters without spaces or "
+                          "control characters (see the HSS console, or 'hss-reconciler show'); "
+                          "nothing was sent")
+
+
 def import_registry(session: Session, name: str, registry_id: str, declared_in: str) -> str:
     """Record an existing HSS registry as managed; the entry holds what HSS has now, so the
     next plan shows exactly what apply will change (as Terraform does after an import)."""
+    check_registry_id(registry_id)
     address = resolve_address(name, session.desired.registries, declared_in)
     registry = session.desired.registries[address]
     known = session.state.entries.get(address)

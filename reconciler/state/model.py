@@ -110,6 +110,8 @@ NO_CONTROL_CHARACTERS = re.compile(r"^[^\u0000-\u001F\u007F-\u009F]*(?!\n)$")
 STATE_FIELDS = ("version", "serial", "lineage", "registries")
 ENTRY_FIELDS = ("address", "target", "registry_name", "id", "attributes", "password_version")
 TARGET_FIELDS = ("region", "project_id", "enterprise_project_id")
+# As config/wholenumbers.py bounds a registry file's password_version (the state holds what was applied).
+MAX_PASSWORD_VERSION = 2**31 - 1
 
 
 def parse_state(raw: bytes, source: str, backup: str | None = None) -> State:
@@ -184,7 +186,7 @@ def _entry(item: Any, where: Where) -> tuple[StateEntry, str]:
         if type(value) is not str or not value.isascii():  # the common case needs no call
             string(value, (*where, "attributes", key))
     password_version = integer(item["password_version"], (*where, "password_version"), minimum=0,
-                               nullable=True)
+                               maximum=MAX_PASSWORD_VERSION, nullable=True)
     address = registry_address(target, name)
     if item["address"] != address:
         string(item["address"], (*where, "address"))
