@@ -45,6 +45,7 @@ from reconciler.state.lock import (
 )
 from reconciler.state.model import (
     ENTRY_FIELDS,
+    MAX_PASSWORD_VERSION,
     MAX_STATE_BYTES,
     NO_CONTROL_CHARACTERS,
     PRINTABLE_ASCII,
@@ -232,6 +233,7 @@ def test_the_readers_rules_are_the_schemas_words() -> None:
     assert list(defs["entry"]["properties"]["attributes"]["properties"]) == list(API_FIELDS)
     assert STATE_SCHEMA["properties"]["lineage"]["pattern"] == PRINTABLE_ASCII.pattern
     assert defs["entry"]["properties"]["registry_name"]["pattern"] == NO_CONTROL_CHARACTERS.pattern
+    assert defs["entry"]["properties"]["password_version"]["maximum"] == MAX_PASSWORD_VERSION
     assert defs["target"]["properties"]["region"]["pattern"] == REGION.pattern
     assert defs["target"]["properties"]["project_id"]["pattern"] == PROJECT_ID.pattern
     assert LOCK_SCHEMA["required"] == list(lockmod.LOCK_FIELDS)
@@ -252,7 +254,7 @@ def test_a_state_target_follows_the_registry_files_target_rules() -> None:
     _state(),
     _state(_entry("harbor-prod", "id-1"), _entry("jfrog-build", None, 0)),
     _state(StateEntry(TargetKey("eu-west-101", "p" * 256, "e" * 256), "n" * 128, "i" * 64,
-                      {f: "v" * 300 for f in API_FIELDS}, 10**40)),
+                      {f: "v" * 300 for f in API_FIELDS}, MAX_PASSWORD_VERSION)),
     _state(_entry("café-ünïcode-名前", "id-ü"), _entry("x", "id-x", 7)),
 ], ids=["empty", "ordinary", "longest", "unicode"])
 def test_every_state_the_tool_writes_reads_back_and_meets_its_schema(state: State) -> None:
