@@ -30,11 +30,13 @@ def default_endpoint(region: str) -> str:
 def _declares(path: Path) -> bool:
     # Hidden files are skipped, as Terraform skips them: the registries live in a git
     # repository beside .gitlab-ci.yml, .pre-commit-config.yaml and the like.
-    return path.suffix in YAML_SUFFIXES and not path.name.startswith(".")
+    # The suffix in any case: PROD.YAML skipped would plan its registries' destruction,
+    # and on macOS or Windows a rename that changes only case is invisible (issue 19.5).
+    return path.suffix.lower() in YAML_SUFFIXES and not path.name.startswith(".")
 
 
 def find_files(paths: list[Path]) -> list[Path]:
-    """Each directory contributes its *.yaml/*.yml but hidden ones (not recursively, like Terraform).
+    """Each directory contributes its *.yaml/*.yml, any case, but hidden ones (not recursively, as Terraform).
 
     Whatever else a name leads to (a FIFO, a socket, a device, a directory named
     x.yaml) is passed on, and the reader refuses it, naming it, without opening
