@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.endpoints import EndpointResolver
 from reconciler.config.lookalikes import shown, skeleton, why_alike
 from reconciler.config.model import Desired, DesiredRegistry, Location, TargetConfig
 from reconciler.config.problems import ConfigProblems, Problem
@@ -20,11 +21,6 @@ from reconciler.secrets import SecretRef
 YAML_SUFFIXES = (".yaml", ".yml")
 ENDPOINT_ENV = "HSS_ENDPOINT"
 MAX_REGISTRIES_PER_TARGET = 100
-
-
-def default_endpoint(region: str) -> str:
-    domain = "myhuaweicloud.eu" if region == "eu-west-101" else "myhuaweicloud.com"
-    return f"https://hss.{region}.{domain}"
 
 
 def _declares(path: Path) -> bool:
@@ -75,6 +71,8 @@ class _Merger:
         self.desired = Desired()
         self.problems: list[Problem] = []
         self.endpoint_override = environ.get(ENDPOINT_ENV) or None
+        self.resolver = EndpointResolver(environ)  # a target with no endpoint named: from its region
+        self.region_locations: dict[TargetKey, Location] = {}  # where each target's region was first said
         self.environ = environ  # HSS_SECRETS_DIR: where {file: PATH} may also read
         # The endpoint a file names for a target, and where: another file may omit it, not contradict it.
         self.named_endpoints: dict[TargetKey, tuple[str, Location]] = {}
@@ -88,7 +86,9 @@ class _Merger:
                         raw_target.get("enterprise_project_id", DEFAULT_ENTERPRISE_PROJECT))
         target = self.desired.targets.get(key)
         if target is None:
-            target = self.desired.targets[key] = TargetConfig(key, default_endpoint(key.region))
+            target = self.desired.targets[key] = TargetConfig(key, "")  # chosen in finish()
+            mark = doc.mark_of(("target", "region"))
+            self.region_locations[key] = Location(doc.file, mark.line, mark.column, "target.region")
         if "endpoint" in raw_target:
             endpoint = raw_target["endpoint"]
             named = self.named_endpoints.get(key)
@@ -146,11 +146,23 @@ class _Merger:
         return (f"registry {shown(registry.name)} is declared twice in target {key}: here and at "
                 f"{alike.location} as {shown(alike.name)}, {why_alike(registry.name, alike.name)}")
 
+    def _region_endpoint(self, key: TargetKey) -> str:
+        """The SDK's endpoint for the target's region; "" and a problem when there is none."""
+        try:
+            found = self.resolver.resolve(key.region)
+        except ConfigProblems as exc:  # a malformed HUAWEICLOUD_SDK_REGION_HSS_* or regions file
+            self.problems.extend(exc.problems)
+            return ""
+        if found is None:
+            self.problems.append(self.region_locations[key].problem(self.resolver.unknown(key.region)))
+            return ""
+        return found.endpoint
+
     def finish(self) -> Desired:
         counts = Counter(registry.target for registry in self.desired.registries.values())
         for key, target in self.desired.targets.items():
             named = self.named_endpoints.get(key)
-            target.endpoint = self.endpoint_override or (named[0] if named else target.endpoint)
+            target.endpoint = self.endpoint_override or (named[0] if named else self._region_endpoint(key))
             count = counts[key]
             if count > MAX_REGISTRIES_PER_TARGET:
                 self.desired.warnings.append(
@@ -175,8 +187,9 @@ def load_workspace(paths: list[Path], environ: Mapping[str, str]) -> Desired:
             problems.extend(schema_problems)
             continue
         merger.add(path, doc)
+    desired = merger.finish()  # endpoints: an unknown region is one more problem
     problems.extend(merger.problems)
     if problems:
         raise ConfigProblems(problems)
-    merger.desired.files = files
-    return merger.finish()
+    desired.files = files
+    return desired

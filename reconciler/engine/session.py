@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from reconciler.config.model import Desired, TargetConfig
-from reconciler.config.workspace import ENDPOINT_ENV, default_endpoint, load_workspace, workspace_dir
+from reconciler.config.endpoints import resolve_endpoint
+from reconciler.config.workspace import ENDPOINT_ENV, load_workspace, workspace_dir
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
@@ -104,7 +105,7 @@ class Session:
         override = os.environ.get(ENDPOINT_ENV)
         for entry in self.state.entries.values():
             if entry.target not in targets:
-                endpoint = override or default_endpoint(entry.target.region)
+                endpoint = override or resolve_endpoint(entry.target.region, os.environ)
                 targets[entry.target] = TargetConfig(entry.target, endpoint)
         return [targets[k] for k in sorted(targets)]
 

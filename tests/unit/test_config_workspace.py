@@ -11,11 +11,11 @@ from reconciler.config.envcheck import check_secret_references, resolve_password
 from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.workspace import (
     MAX_REGISTRIES_PER_TARGET,
-    default_endpoint,
     find_files,
     load_workspace,
     workspace_dir,
 )
+from reconciler.regions import builtin_endpoint
 from reconciler.registry import TargetKey
 
 PROJECT = "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c"
@@ -108,7 +108,7 @@ def test_enterprise_project_defaults_to_zero(tmp_path: Path) -> None:
     ("eu-west-101", "https://hss.eu-west-101.myhuaweicloud.eu"),
 ])
 def test_default_endpoint(tmp_path: Path, region: str, endpoint: str) -> None:
-    assert default_endpoint(region) == endpoint
+    assert builtin_endpoint(region) == endpoint
     desired = load_workspace([write(tmp_path, "a.yaml", file_yaml("r", region=region))], {})
     assert [t.endpoint for t in desired.targets.values()] == [endpoint]
 
