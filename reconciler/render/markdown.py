@@ -3,7 +3,8 @@
 What matters to a reviewer comes first and is never hidden: the counts, a
 warning when anything is destroyed, the safety flag, drift, registries HSS
 cannot access, a partial or unrefreshed plan. The field-level details follow
-in a collapsed `<details>` block holding a ```diff fence, which GitHub colours.
+in a collapsed `<details>` block holding a ```diff fence, which GitHub colours
+(a change in place is marked `!` there, where the text output writes `~`).
 
 Two hard rules shape the code:
 - GitHub refuses a comment longer than 65,536 characters, so the output is
@@ -102,6 +103,16 @@ def _value(field: str, value: Any) -> str:
     return MASK if field in SECRET_FIELDS else _shown(value)
 
 
+# GitHub colours a ```diff line by its first character only: `+` green, `-` red, `!` orange
+# (the diff grammar's "changed"); `~`, the text output's mark for a change in place, gets
+# no colour. So in markdown a `~` mark is written `!` (issue 19.7); the text output keeps `~`.
+_DIFF_MARKS = {"~": "!"}
+
+
+def _diff_mark(mark: str) -> str:
+    return _DIFF_MARKS.get(mark, mark)
+
+
 def change_block(view: ChangeView) -> str:
     """One change as diff lines; every line starts with our marker, never with foreign text."""
     out = [f"# {one_line(view.headline)}"]
@@ -112,8 +123,9 @@ def change_block(view: ChangeView) -> str:
     moved = view.new_address_text(_shown)
     if moved:
         out.append(f"# Warning: {moved}")
-    out.append(f"{view.symbol} registry {_shown(view.change.name)} {{")
-    out += [f"{line.mark.ljust(3)}   {line.field.ljust(WIDTH)} = {line.text(_shown)}" for line in view.lines]
+    out.append(f"{_diff_mark(view.symbol)} registry {_shown(view.change.name)} {{")
+    out += [f"{_diff_mark(line.mark).ljust(3)}   {line.field.ljust(WIDTH)} = {line.text(_shown)}"
+            for line in view.lines]
     if view.hidden_note:
         out.append(f"      # {view.hidden_note}")
     out.append("  }")

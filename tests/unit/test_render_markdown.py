@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
 from reconciler.registry import TargetKey
+from reconciler.render.colors import Palette
 from reconciler.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     code,
@@ -15,6 +16,7 @@ from reconciler.render.markdown import (
     prose,
     render_plan_markdown,
 )
+from reconciler.render.text import render_plan
 from tests.unit.test_plan_document import TARGET, attributes, desired_after, realistic_plan
 
 FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -53,7 +55,7 @@ def assert_well_formed(markdown: str) -> None:
     assert lines[start - 2].startswith("<details><summary>") and lines[start].endswith("diff")
     assert lines[end + 2] == "</details>" and end < len(lines)
     for line in lines[start + 1:end]:
-        assert line == "" or line.startswith(("# ", "+ ", "- ", "~ ", "-/+ ", "<= ", "      ", "  }")), line
+        assert line == "" or line.startswith(("# ", "+ ", "- ", "! ", "-/+ ", "<= ", "      ", "  }")), line
     outside = outside_fences(markdown)
     assert [line for line in outside if line.startswith("<")] == [lines[start - 2], "</details>"]
     for line in outside:
@@ -81,14 +83,26 @@ def test_diff_lines_per_action(tmp_path: Path) -> None:
     markdown = render_plan_markdown(realistic_plan(tmp_path))
     for line in ['+ registry "new-one" {', '+     registry_password      = (sensitive)',
                  '-/+ registry "rep" {',
-                 '~     registry_type          = "Harbor" -> "Jfrog"  # forces replacement',
-                 '~ registry "upd" {', '~     protocol               = "https" -> "http"',
-                 '~     registry_password      = (sensitive) (re-sent: password_version 1 -> 2)',
+                 '!     registry_type          = "Harbor" -> "Jfrog"  # forces replacement',
+                 '! registry "upd" {', '!     protocol               = "https" -> "http"',
+                 '!     registry_password      = (sensitive) (re-sent: password_version 1 -> 2)',
                  '- registry "deleted" {', '-     registry_addr          = "deleted.example.com"',
                  '<= registry "adopted" {', f'# {TARGET}/vanished will be removed from the state only '
                  '(left in HSS)', '# (HSS access status: fail, REQUEST_API_ERROR)']:
         assert line in markdown.split("\n"), line
     assert "PW_NEW_ONE" not in markdown  # the password is shown as (sensitive), even its reference
+
+
+def test_updated_lines_start_with_the_mark_github_colours_and_the_text_output_keeps_tilde(
+        tmp_path: Path) -> None:
+    plan = realistic_plan(tmp_path)
+    fenced = [line for line in render_plan_markdown(plan).split("\n") if line.startswith(("!", "~"))]
+    text = [line.strip() for line in render_plan(plan, Palette(False)).split("\n")]
+    # GitHub's diff grammar colours a line starting with "!" (as "changed"), and none starting with "~".
+    assert fenced and all(line.startswith("! ") for line in fenced), fenced
+    assert '! registry "upd" {' in fenced and '~ registry "upd" {' in text
+    assert '~ protocol               = "https" -> "http"' in text
+    assert not [line for line in text if line.startswith("! ")]
 
 
 def test_the_brief_example_headline_and_no_warning_without_destroys() -> None:
