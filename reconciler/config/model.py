@@ -48,6 +48,8 @@ class TargetConfig:
     key: TargetKey
     endpoint: str
     files: list[str] = field(default_factory=list)
+    # `credentials: {profile: NAME}`: a section of the profile file; None is the default chain.
+    credentials_profile: str | None = None
 
 
 @dataclass

@@ -76,6 +76,7 @@ class _Merger:
         self.environ = environ  # HSS_SECRETS_DIR: where {file: PATH} may also read
         # The endpoint a file names for a target, and where: another file may omit it, not contradict it.
         self.named_endpoints: dict[TargetKey, tuple[str, Location]] = {}
+        self.named_profiles: dict[TargetKey, tuple[str, Location]] = {}  # the same, for credentials
         # Each declared registry by its target and the skeleton of its name: look-alikes collide here.
         self.lookalikes: dict[tuple[TargetKey, str], DesiredRegistry] = {}
 
@@ -99,9 +100,23 @@ class _Merger:
                 self.problems.append(doc.problem(
                     ("target", "endpoint"),
                     f"differs from the endpoint {named[0]} given for the same target at {named[1]}"))
+        if "credentials" in raw_target:
+            self._name_profile(doc, target, raw_target["credentials"]["profile"])
         target.files.append(doc.file)
         for index, raw in enumerate(data["registries"]):
             self._add_registry(path, doc, key, index, raw)
+
+    def _name_profile(self, doc: YamlDocument, target: TargetConfig, profile: str) -> None:
+        """A target's credentials profile: another file of the target may omit it, not contradict it."""
+        named = self.named_profiles.get(target.key)
+        if named is None:
+            self.named_profiles[target.key] = (profile, Location(
+                doc.file, doc.mark_of(("target", "credentials", "profile")).line))
+            target.credentials_profile = profile
+        elif named[0] != profile:
+            self.problems.append(doc.problem(
+                ("target", "credentials", "profile"),
+                f"differs from the profile {named[0]} given for the same target at {named[1]}"))
 
     def _add_registry(self, path: Path, doc: YamlDocument, key: TargetKey, index: int,
                       raw: dict[str, Any]) -> None:

@@ -35,6 +35,22 @@ def _raw_path(url: httpx.URL) -> str:
     return url.raw_path.split(b"?", 1)[0].decode("ascii")
 
 
+def sign_request(request: httpx.Request, access_key: str, secret_key: Secret,
+                 security_token: Secret | None, now: datetime) -> None:
+    """Sign ``request`` in place with SDK-HMAC-SHA256, its query re-encoded as signed."""
+    params = encode_query_as_signed(request)
+    request.headers[signing.DATE_HEADER] = now.strftime(signing.DATE_FORMAT)
+    if "Host" not in request.headers:
+        request.headers["Host"] = request.url.netloc.decode("ascii")
+    if security_token is not None:
+        request.headers["X-Security-Token"] = security_token.reveal()
+    to_sign = {name: request.headers[name] for name in SIGNED_HEADERS if name in request.headers}
+    request.headers["Authorization"] = signing.sign(
+        access_key, secret_key.reveal(), request.method, _raw_path(request.url), params, to_sign,
+        request.content,
+    )
+
+
 class AkSkAuth(httpx.Auth):
     """Signs each request with SDK-HMAC-SHA256 (``Authorization`` header)."""
 
@@ -57,24 +73,7 @@ class AkSkAuth(httpx.Auth):
         return f"AkSkAuth(access_key={self._access_key!r})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        params = encode_query_as_signed(request)
-        request.headers[signing.DATE_HEADER] = self._clock().strftime(signing.DATE_FORMAT)
-        if "Host" not in request.headers:
-            request.headers["Host"] = request.url.netloc.decode("ascii")
-        if self._security_token is not None:
-            request.headers["X-Security-Token"] = self._security_token.reveal()
-        to_sign = {
-            name: request.headers[name] for name in SIGNED_HEADERS if name in request.headers
-        }
-        request.headers["Authorization"] = signing.sign(
-            self._access_key,
-            self._secret_key.reveal(),
-            request.method,
-            _raw_path(request.url),
-            params,
-            to_sign,
-            request.content,
-        )
+        sign_request(request, self._access_key, self._secret_key, self._security_token, self._clock())
         yield request
 
 
@@ -111,8 +110,41 @@ class TokenAuth(httpx.Auth):
         yield request
 
 
-def auth_from_credentials(credentials: Credentials) -> httpx.Auth:
-    """The ``httpx.Auth`` for whichever kind of credentials was found."""
+class ProvidedAuth(httpx.Auth):
+    """Asks a provider for the credentials of each request: temporary ones change during a run.
+
+    The provider (:mod:`reconciler.hss.credsources.refreshing`) is thread-safe
+    and refreshes before expiry, so every request, from whichever apply
+    worker, is signed with credentials that are still valid when it is sent.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, provider: Callable[[], Credentials], *,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self._provider = provider
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return "ProvidedAuth()"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        credentials = self._provider()
+        if credentials.access_key is not None and credentials.secret_key is not None:
+            sign_request(request, credentials.access_key, credentials.secret_key,
+                         credentials.security_token, self._clock())
+        elif credentials.auth_token is not None:
+            encode_query_as_signed(request)
+            request.headers["X-Auth-Token"] = credentials.auth_token.reveal()
+        else:
+            raise ReconcilerError("no HSS credentials: need an access key and secret key, or a token")
+        yield request
+
+
+def auth_from_credentials(credentials: Credentials | Callable[[], Credentials]) -> httpx.Auth:
+    """The ``httpx.Auth`` for whichever kind of credentials was found, or for a provider of them."""
+    if not isinstance(credentials, Credentials):
+        return ProvidedAuth(credentials)
     if credentials.access_key is not None and credentials.secret_key is not None:
         return AkSkAuth(credentials.access_key, credentials.secret_key, credentials.security_token)
     if credentials.auth_token is not None:

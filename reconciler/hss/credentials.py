@@ -1,9 +1,10 @@
-"""Which credentials the client authenticates with, read from the environment.
+"""The credentials value, and the first link of the chain: environment variables.
 
 Credentials never come from YAML: the config lives in git, and keys in git
 leak. The variable names follow the official SDK (``HUAWEICLOUD_SDK_*``) and
 its samples (``CLOUD_SDK_*``) so CI secrets set up for other Huawei Cloud tools
-work unchanged.
+work unchanged. The rest of the chain (profile file, IdP federation, ECS
+metadata, pod identity) is :mod:`reconciler.hss.credsources`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ AKSK_VARIABLES: tuple[tuple[str, str], ...] = (
 )
 SECURITY_TOKEN_VARIABLE = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 AUTH_TOKEN_VARIABLE = "HSS_AUTH_TOKEN"
+# IdP federation (huaweicloudsdkcore EnvCredentialProvider): both set wins over an AK/SK pair.
+IDP_ID_VARIABLE = "HUAWEICLOUD_SDK_IDP_ID"
+ID_TOKEN_FILE_VARIABLE = "HUAWEICLOUD_SDK_ID_TOKEN_FILE"
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,24 @@ class Credentials:
     secret_key: Secret | None = None
     security_token: Secret | None = None
     auth_token: Secret | None = None
+    # Temporary credentials: when they stop working (seconds since the epoch), and where from.
+    expires_at: float | None = None
+    source: str = "environment"
 
     @property
     def kind(self) -> str:
         """``"aksk"`` or ``"token"``: for messages that say how we authenticated."""
         return "aksk" if self.access_key is not None else "token"
+
+
+@dataclass(frozen=True)
+class Federation:
+    """IdP federation settings (``HUAWEICLOUD_SDK_IDP_ID`` + ``..._ID_TOKEN_FILE``): exchanged later."""
+
+    idp_id: str
+    id_token_file: str
+    iam_endpoint: str | None = None  # a profile's iam_endpoint; else the environment's or the default
+    source: str = "environment"
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -56,7 +73,7 @@ def _get(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name)
     if not value:
         return None
-    if not _is_header_token(value):
+    if not is_header_token(value):
         Secret(value)  # registered, so no later message can show it
         raise ReconcilerError(
             f"{name} holds characters other than printable ASCII "
@@ -65,17 +82,39 @@ def _get(environ: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _is_header_token(value: str) -> bool:
+def is_header_token(value: str) -> bool:
     """Printable ASCII, no space: ``!`` (0x21) to ``~`` (0x7E)."""
     return all("!" <= char <= "~" for char in value)
 
 
-def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
-    """Pick credentials from ``environ`` (pass ``os.environ``; tests pass a dict).
+def both_or_neither(first: tuple[str, str | None], second: tuple[str, str | None], where: str = "") -> bool:
+    """True when both named values are set, False when neither; one alone is an error naming both.
+
+    A half-set pair is almost always a typo in a CI secret name, and falling
+    through to another credential would hide it.
+    """
+    (first_name, first_value), (second_name, second_value) = first, second
+    if bool(first_value) == bool(second_value):
+        return bool(first_value)
+    missing, present = (second_name, first_name) if first_value else (first_name, second_name)
+    raise ReconcilerError(f"{where}{present} is set but {missing} is not: set both, or neither")
+
+
+def federation_from_env(environ: Mapping[str, str]) -> Federation | None:
+    """IdP federation when both of its variables are set (the SDK checks it before AK/SK)."""
+    idp_id = _get(environ, IDP_ID_VARIABLE)
+    token_file = environ.get(ID_TOKEN_FILE_VARIABLE) or None
+    if not both_or_neither((IDP_ID_VARIABLE, idp_id), (ID_TOKEN_FILE_VARIABLE, token_file)):
+        return None
+    assert idp_id is not None and token_file is not None
+    return Federation(idp_id, token_file)
+
+
+def configured_in_env(environ: Mapping[str, str]) -> Credentials | None:
+    """The environment's static credentials, None when it names none (the chain goes on).
 
     AK/SK wins over a token. A half-set pair is an error rather than a reason
-    to fall through: it is almost always a typo in a CI secret name, and using
-    some other credential instead would hide it.
+    to fall through.
     """
     for ak_name, sk_name in AKSK_VARIABLES:
         access_key = _get(environ, ak_name)
@@ -95,6 +134,14 @@ def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
     token_value = _get(environ, AUTH_TOKEN_VARIABLE)
     if token_value:
         return Credentials(auth_token=Secret(token_value))
+    return None
+
+
+def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
+    """Static credentials from ``environ`` alone (pass ``os.environ``; tests pass a dict)."""
+    found = configured_in_env(environ)
+    if found is not None:
+        return found
     raise ReconcilerError(
         "no HSS credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK "
         "(or CLOUD_SDK_AK and CLOUD_SDK_SK), or set HSS_AUTH_TOKEN to an IAM token"

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import ssl
+from collections.abc import Callable
 
 import httpx
 
@@ -77,14 +78,14 @@ def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
 
 
 def make_http_client(
-    credentials: Credentials,
+    credentials: Credentials | Callable[[], Credentials],
     *,
     verify: bool | str = True,
     timeout: float = 30.0,
     max_connections: int = 20,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An ``httpx.Client`` that authenticates with ``credentials``.
+    """An ``httpx.Client`` that authenticates with ``credentials`` (or a provider of them).
 
     ``verify`` is True, False, or a CA bundle file (or directory) path.
     ``max_connections`` bounds the pool, and so the parallelism apply can use.

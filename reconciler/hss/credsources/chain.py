@@ -1,0 +1,95 @@
+"""The credential chain, in the official SDK's order (huaweicloudsdkcore ``CredentialProviderChain``).
+
+1. Environment: ``HUAWEICLOUD_SDK_IDP_ID`` + ``HUAWEICLOUD_SDK_ID_TOKEN_FILE``
+   (federation), else ``HUAWEICLOUD_SDK_AK``/``_SK`` (+ ``_SECURITY_TOKEN``),
+   ``CLOUD_SDK_AK``/``_SK``, ``HSS_AUTH_TOKEN``.
+2. Profile file, section ``[basic]`` (``profile.py``).
+3. ECS/CCE metadata (``metadata.py``), when a metadata service answers.
+4. Pod identity (``podidentity.py``).
+
+A target that names a profile uses that profile alone. A source that is
+configured but fails stops the run with its error; only a source that is not
+there (no variables, no file, no metadata service) lets the chain go on, so
+a broken credential is never silently replaced by another. The SDK's newer
+``OidcStsCredentialProvider`` (``HUAWEICLOUD_OIDC_*``, STS ``assume-with-oidc``),
+first in its chain, is not implemented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+
+import httpx
+
+from reconciler.errors import ReconcilerError
+from reconciler.hss.credentials import Credentials, Federation, configured_in_env, federation_from_env
+from reconciler.hss.credsources import federation, metadata, podidentity
+from reconciler.hss.credsources.answer import Unreachable, http_client
+from reconciler.hss.credsources.profile import FILE_VARIABLE, from_profile
+from reconciler.hss.credsources.refreshing import RefreshingCredentials
+
+Provider = Callable[[], Credentials]
+NO_CREDENTIALS = (
+    "no HSS credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or CLOUD_SDK_AK and "
+    "CLOUD_SDK_SK), HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE, or HSS_AUTH_TOKEN; "
+    f"or write ~/.huaweicloud/credentials ({FILE_VARIABLE}); or run on ECS/CCE with an agency")
+
+
+# The metadata service answers at once on ECS; elsewhere its address leads nowhere, and
+# waiting the SDK's 3 s for that would slow every run that has no credentials at all.
+LINK_LOCAL_CONNECT_SECONDS = 1.0
+
+
+def _fetching(fetch: Callable[[httpx.Client], Credentials], verify: bool | str,
+              link_local: bool = False) -> Callable[[], Credentials]:
+    """``fetch`` with a fresh short-lived client each time (a refresh is rare; nothing stays open).
+
+    A link-local service (metadata, the pod identity agent) is reached without a proxy.
+    """
+    def run() -> Credentials:
+        connect = LINK_LOCAL_CONNECT_SECONDS if link_local else None
+        with http_client(verify, trust_env=not link_local, connect_seconds=connect) as http:
+            return fetch(http)
+    return run
+
+
+def _provider(found: Credentials | Federation, environ: Mapping[str, str], verify: bool | str) -> Provider:
+    if isinstance(found, Credentials):
+        return lambda: found
+    return RefreshingCredentials(_fetching(partial(federation.exchange, found, environ), verify))
+
+
+def credential_provider(environ: Mapping[str, str], profile: str | None = None, *,
+                        verify: bool | str = True) -> Provider:
+    """The provider of the first source configured (or ``profile``'s); one line when none is.
+
+    Temporary credentials (federation, metadata, pod identity) are fetched
+    here once, so a broken source stops the run before anything is sent to HSS.
+    """
+    if profile is not None:
+        found = from_profile(environ, profile)
+        assert found is not None  # a named profile is there or raises
+        provider = _provider(found, environ, verify)
+    else:
+        provider = _default_chain(environ, verify)
+    provider()
+    return provider
+
+
+def _default_chain(environ: Mapping[str, str], verify: bool | str) -> Provider:
+    found = federation_from_env(environ) or configured_in_env(environ) or from_profile(environ, None)
+    if found is not None:
+        return _provider(found, environ, verify)
+    tried = []
+    # The metadata service is on the link-local network: no proxy stands between.
+    fetch_metadata = _fetching(partial(metadata.fetch, environ), verify, link_local=True)
+    try:
+        first = fetch_metadata()
+    except (Unreachable, metadata.NoAgency) as exc:
+        tried.append(str(exc))
+    else:
+        return RefreshingCredentials(fetch_metadata, first=first)
+    if podidentity.configured(environ):
+        return RefreshingCredentials(_fetching(partial(podidentity.fetch, environ), verify, link_local=True))
+    raise ReconcilerError(f"{NO_CREDENTIALS} ({'; '.join(tried)})")
