@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +23,13 @@ from typing import Any
 from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import learn_ids
+from reconciler.apply.pacing import AdaptivePace
 from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import DesiredRegistry
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
+from reconciler.hss.retry import Admission
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.registry import TargetKey, changed_fields
 from reconciler.secrets import Secret
@@ -345,17 +347,29 @@ def _declared(change: Change) -> DesiredRegistry:
     return change.registry
 
 
+def _paced(clients: Mapping[TargetKey, HssClient],
+           pace: Callable[[], Admission]) -> dict[TargetKey, HssClient]:
+    """The clients, one pace per endpoint: the gateway there throttles the run's calls together."""
+    paces: dict[str, Admission] = {}
+    return {key: client.with_admission(paces.setdefault(client.endpoint, pace()))
+            for key, client in clients.items()}
+
+
 def apply_plan(plan: Plan, checkpointer: Checkpointer,
                clients: Mapping[TargetKey, HssClient], *, parallelism: int = 10,
                report: Reporter = ignore, stop: threading.Event | None = None,
-               still_running_every: float = STILL_RUNNING_EVERY) -> ApplyResult:
+               still_running_every: float = STILL_RUNNING_EVERY,
+               pace: Callable[[], Admission] = AdaptivePace) -> ApplyResult:
     """Run every change of `plan`; failures are collected, not raised, so the rest still runs.
 
     The plan alone says what to send: each change carries its declared registry,
-    so a fresh plan and a saved one run exactly the same code.
+    so a fresh plan and a saved one run exactly the same code. Every call to one
+    endpoint goes at the pace of one `pace()` (see pacing.py): a 429 slows all
+    the workers down, not just the one throttled.
     """
     # Every secret is read before the first call: a missing one stops nothing halfway.
     secrets = resolve_passwords(_declared(c) for c in plan.changes if c.send_password)
+    clients = _paced(clients, pace)
     run = _Run(checkpointer, clients, secrets, report, stop or threading.Event(), plan)
     destroys = [c for c in plan.changes if c.action.leaves_state]
     others = [c for c in plan.changes if not c.action.leaves_state]

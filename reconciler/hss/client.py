@@ -44,6 +44,9 @@ from reconciler.hss.errors import (
 )
 from reconciler.hss.retry import (
     DEFAULT_RETRY,
+    OPEN,
+    THROTTLED,
+    Admission,
     RetryPolicy,
     Verdict,
     classify,
@@ -138,6 +141,7 @@ class HssClient:
         self._retry = retry
         self._request_timeout = float(request_timeout)
         self._max_answer_bytes = max_answer_bytes
+        self._admission: Admission = OPEN
         self._base = str(url).rstrip("/")
         self.endpoint = endpoint
         self.project_id = project_id
@@ -157,6 +161,12 @@ class HssClient:
         bounded = copy.copy(self)
         bounded._request_timeout = float(seconds)
         return bounded
+
+    def with_admission(self, admission: Admission) -> HssClient:
+        """This client, each attempt of its calls started when ``admission`` allows (apply's pacing)."""
+        paced = copy.copy(self)
+        paced._admission = admission
+        return paced
 
     # -- operations -------------------------------------------------------
 
@@ -281,12 +291,16 @@ class HssClient:
         url = httpx.URL(self._base + path, params=query)
         policy = self._retry
         first_started = policy.clock()
+        # Waiting for a first turn is not the call taking long: the deadline starts after it.
+        self._admission.admit(time.monotonic() + self._request_timeout)
         until = time.monotonic() + self._request_timeout
         late = (f"no complete answer within the {self._request_timeout:g} s request deadline "
                 "(--request-timeout)")
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1:
+                self._admission.admit(until)
             outcome = self._exchange(method, url, headers, content, until, late)
             error: ApiError
             if isinstance(outcome, bounds.AnswerRefused):
@@ -295,9 +309,14 @@ class HssClient:
                 raise error if idempotent else AddOutcomeUnknown.from_error(error)
             if isinstance(outcome, httpx.Response):
                 if outcome.is_success:  # a 3xx is not: it is never followed, nor taken for done
+                    self._admission.passed()
                     return outcome
                 error = api_error_from_response(operation, outcome)
                 retry_after = retry_after_seconds(outcome, policy.now)
+                if outcome.status_code == THROTTLED:
+                    self._admission.throttled(retry_after)
+                else:
+                    self._admission.passed()
             elif time.monotonic() >= until:  # a socket wait the deadline cut short
                 error, retry_after = refused_answer(operation, late, None), None
             else:

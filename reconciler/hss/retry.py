@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 
@@ -155,3 +156,38 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+
+
+class Admission(Protocol):
+    """When each attempt of a call may start, shared by the calls of one run (apply's pacing).
+
+    The retry policy above decides for one call; an admission sees every call
+    to an endpoint, so a 429 slows all of them down instead of each retrying on
+    its own at full width. The client calls ``admit`` before every attempt and
+    tells it what the attempt met.
+    """
+
+    def admit(self, until: float) -> None:
+        """Return when an attempt may start, or at ``until`` (time.monotonic) at the latest."""
+
+    def passed(self) -> None:
+        """An attempt was answered, and not throttled."""
+
+    def throttled(self, retry_after: float | None) -> None:
+        """An attempt was answered 429, with this Retry-After in seconds (None without one)."""
+
+
+class OpenAdmission:
+    """Every attempt starts at once: a lone call (plan, show) has nobody to share a limit with."""
+
+    def admit(self, until: float) -> None:
+        return None
+
+    def passed(self) -> None:
+        return None
+
+    def throttled(self, retry_after: float | None) -> None:
+        return None
+
+
+OPEN = OpenAdmission()

@@ -193,6 +193,11 @@ class _FakeHss:
     def list_registries(self, **filters: str) -> list[dict[str, Any]]:
         return [{"registry_name": n, "id": f"id-{n}"} for n in self.added]
 
+    def with_admission(self, admission: object) -> _FakeHss:  # apply paces each endpoint's client
+        return self
+
+    endpoint = "https://hss.example.com"
+
 
 class _SlowSecondAdd(_FakeHss):
     """The second add is still in flight when the first add's record fails to reach the disk."""
