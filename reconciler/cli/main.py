@@ -9,12 +9,20 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
+from reconciler.cli.argv import UsageError, rewrite
+from reconciler.cli.helptext import (
+    EXIT_BUG,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    epilog,
+    exit_codes,
+)
 
 TYPE_CHECKING = False  # typing costs 4 ms of every start; mypy reads the block below anyway
 if TYPE_CHECKING:
@@ -22,10 +30,9 @@ if TYPE_CHECKING:
 
     from reconciler.cli.output import Output
 
-EXIT_ERROR, EXIT_BUG = 1, 3  # 2 is only plan --detailed-exitcode's "changes present"
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+# Exit codes live in cli/helptext.py with their meanings (--help and README list them);
+# 2 is only plan --detailed-exitcode's "changes present", so usage errors exit 1.
 FORMATS = ("text", "json", "markdown")
-_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<wrong>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,12 +42,18 @@ class _Parser(argparse.ArgumentParser):
     emulator's) the first time this parser parses or shows its help, which is
     whenever argparse hands it a command line: they are part of the parser
     whatever the argv, and `--version` does not pay for them.
+
+    No parser accepts a prefix of a long option (`allow_abbrev=False`):
+    `--lock=false` would otherwise be read as `--lock-timeout`, and any new
+    option could change what an old command line means.
     """
 
     def __init__(self, *args: Any, late_options: Callable[[argparse.ArgumentParser], None] | None = None,
-                 **kwargs: Any) -> None:
+                 epilog_of: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)
         self._late_options = late_options
+        self._epilog_of = epilog_of  # the help's last part (cli/helptext.py), made only if help is shown
 
     def _add_late_options(self) -> None:
         if self._late_options is not None:
@@ -58,17 +71,14 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         self._add_late_options()
+        if self._epilog_of is not None:
+            self.epilog, self._epilog_of = self._epilog_of(), None
         return super().format_help()
 
     def error(self, message: str) -> NoReturn:
-        invalid = _INVALID_CHOICE.search(message)
-        if invalid:
-            import difflib
+        from reconciler.cli.suggest import hint
 
-            choices = re.findall(r"[\w-]+", invalid["choices"])
-            close = difflib.get_close_matches(invalid["wrong"], choices, n=1)
-            if close:
-                message += f" (did you mean '{close[0]}'?)"
+        message = hint(message, self)
         sys.stderr.write(f"Error: {message}\nRun '{self.prog} --help' for usage.\n")
         raise SystemExit(EXIT_ERROR)
 
@@ -91,8 +101,8 @@ class _Commands(argparse._SubParsersAction):
         setattr(namespace, self.dest, name)
         command = self._name_parser_map[name]  # argparse has refused an unknown name already
         _, unknown = command.parse_known_args(arg_strings, namespace)
-        if unknown:  # left for the top-level parser to report, as argparse does
-            vars(namespace).setdefault(argparse._UNRECOGNIZED_ARGS_ATTR, []).extend(unknown)
+        if unknown:  # the command's parser reports them: it knows which options were meant (did-you-mean)
+            command.error(f"unrecognized arguments: {' '.join(unknown)}")
 
 
 def _bool(text: str) -> bool:
@@ -179,14 +189,46 @@ def _workspace(detailed: bool) -> _Parser:
     return ws
 
 
-def _state_file(parser: argparse.ArgumentParser, where: str = "in the current directory") -> None:
+def _state_file(parser: argparse.ArgumentParser, where: str = "in the workspace directory") -> None:
     parser.add_argument("--state", metavar="PATH",
                         help=f"state file (default: hss-reconciler.state.json {where})")
 
 
-def _lock_timeout(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lock-timeout", type=_duration, default=0.0, metavar="DURATION",
-                        help="wait this long for another run's state lock, e.g. 30s or 2m (default: 0s)")
+def _state_workspace(parser: argparse.ArgumentParser) -> None:
+    """The PATHs plan was given: the state is found where plan and apply find it."""
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="the registry files or directories plan is given; the state is beside "
+                             "them (default: .)")
+    _state_file(parser, "in the first PATH's directory, as plan finds it")
+
+
+def _always_lock(text: str) -> bool:
+    if not _bool(text):
+        raise argparse.ArgumentTypeError(
+            "this command writes the state and always locks it first; wait for another run with "
+            "--lock-timeout 2m, or release a dead run's lock with 'hss-reconciler force-unlock LOCK_ID'")
+    return True
+
+
+def _locking(parser: argparse.ArgumentParser, *, writes: bool) -> None:
+    """--lock and --lock-timeout, as Terraform has them; a run that writes cannot turn the lock off."""
+    if writes:
+        parser.add_argument("--lock", type=_always_lock, default=True, metavar="BOOL",
+                            help="lock the state while writing it; only true is accepted (default: true)")
+        parser.add_argument("--lock-timeout", type=_duration, default=0.0, metavar="DURATION",
+                            help="wait this long for another run's state lock, e.g. 30s or 2m (default: 0s)")
+    else:
+        parser.add_argument("--lock", type=_bool, default=True, metavar="BOOL",
+                            help="accepted for Terraform command lines; this command reads the state "
+                                 "without a lock (it is written atomically), whatever the value")
+        parser.add_argument("--lock-timeout", type=_duration, default=0.0, metavar="DURATION",
+                            help="accepted for Terraform command lines; no lock is waited for")
+
+
+def _input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", type=_bool, default=True, metavar="BOOL",
+                        help="ask when something is needed (only apply's approval); false: never ask, "
+                             "so apply needs --auto-approve or a plan file (default: true)")
 
 
 def _emulator_options(parser: argparse.ArgumentParser) -> None:
@@ -200,13 +242,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hss-reconciler",
         description="Declare the image registries Huawei Cloud HSS scans in YAML; plan and apply them.",
-        parents=[common],
+        parents=[common], epilog_of=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hss-reconciler {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
     formatter = argparse.RawDescriptionHelpFormatter
 
-    p = sub.add_parser("validate", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("validate", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="check registry files (no network, no credentials)",
                        description="Check registry files against the schema and each other.\n\n"
                                    "example:\n  hss-reconciler validate registries/ --check-env")
@@ -215,14 +257,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="also check every {env: ...}/{file: ...} reference resolves to 1-128 characters")
 
     p = sub.add_parser("plan", parents=[common, _workspace(True)], formatter_class=formatter,
+                       epilog_of=epilog,
                        help="show what apply would change",
                        description="Refresh from HSS and show what apply would change. Writes nothing "
                                    "but the plan file you ask for.\n\n"
                                    "example:\n  hss-reconciler plan registries/ -out plan.json")
     p.add_argument("-out", "--out", metavar="FILE",
                    help="save the plan (no secrets, references only) for 'apply FILE'")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
+    _locking(p, writes=False)
+    _input(p)
 
     p = sub.add_parser("apply", parents=[common, _workspace(False)], formatter_class=formatter,
+                       epilog_of=epilog,
                        help="make HSS match the registry files",
                        description="Plan, ask for approval, then make HSS match the files. Given a "
                                    "saved plan file, apply exactly that plan; if the state or the "
@@ -236,16 +284,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="wait until new and updated registries leave 'accessing'; any 'fail' exits 1")
     p.add_argument("--wait-timeout", type=_duration, default=300.0, metavar="DURATION",
                    help="how long --wait waits (default: 5m)")
-    _lock_timeout(p)
+    p.add_argument("--refresh-only", action="store_true",
+                   help="change nothing in HSS: after approval, record what HSS has now in the state, "
+                        "so accepted drift stops being reported")
+    _locking(p, writes=True)
+    _input(p)
 
     p = sub.add_parser("show", parents=[common, _workspace(False)], formatter_class=formatter,
+                       epilog_of=epilog,
                        help="show the managed registries, or a saved plan",
                        description="Show what the state manages, with each registry's access status "
                                    "from HSS; or render a saved plan file.\n\n"
                                    "examples:\n  hss-reconciler show registries/\n"
                                    "  hss-reconciler show plan.json --format markdown")
 
-    p = sub.add_parser("import", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("import", parents=[common], formatter_class=formatter, epilog_of=epilog,
                        help="adopt one existing HSS registry into the state",
                        description="Record an existing HSS registry as managed by the file that "
                                    "declares it.\n\nexample:\n"
@@ -254,29 +307,31 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="registry_name as declared")
     p.add_argument("registry_id", metavar="ID", help="the registry's HSS id")
     _state_file(p, "beside TARGET_FILE")
-    _lock_timeout(p)
+    _locking(p, writes=True)
+    _input(p)
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
 
-    p = sub.add_parser("state", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="inspect or edit the state: list, show NAME, rm NAME",
-                       description="Read or edit the state file directly.\n\n"
-                                   "examples:\n  hss-reconciler state list\n"
-                                   "  hss-reconciler state rm harbor-old")
+                       description="Read or edit the state file directly. Give the PATHs plan is given "
+                                   "(or --state): the state is found where plan finds it.\n\n"
+                                   "examples:\n  hss-reconciler state list registries/\n"
+                                   "  hss-reconciler state rm harbor-old registries/")
     state_sub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND", parser_class=_Parser,
                                  action=_Commands, required=True)
     q = state_sub.add_parser("list", parents=[common], help="one address per managed registry")
-    _state_file(q)
+    _state_workspace(q)
     q = state_sub.add_parser("show", parents=[common], help="everything the state holds for NAME")
     q.add_argument("name", metavar="NAME", help="registry name or address")
-    _state_file(q)
+    _state_workspace(q)
     q = state_sub.add_parser("rm", parents=[common],
                              help="forget NAME: drop it from the state, keep it in HSS")
     q.add_argument("name", metavar="NAME", help="registry name or address")
-    _state_file(q)
-    _lock_timeout(q)
+    _state_workspace(q)
+    _locking(q, writes=True)
 
-    p = sub.add_parser("upload-command", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("upload-command", parents=[common], formatter_class=formatter, epilog_of=epilog,
                        help="print the scan component upload commands for an 'Other' registry",
                        description="Ask HSS for the commands that upload the scan component for a "
                                    "registry whose get_scan_image_channel is Other.\n\n"
@@ -287,13 +342,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
 
     p = sub.add_parser("force-unlock", parents=[common], formatter_class=formatter,
+                       epilog_of=exit_codes,
                        help="release a state lock left by a run that died",
-                       description="Remove the state lock with this id. Only when no run holds it.\n\n"
-                                   "example:\n  hss-reconciler force-unlock 6f1e... --state prod.state.json")
+                       description="Remove the state lock with this id. Only when no run holds it. The "
+                                   "state is found where plan finds it.\n\n"
+                                   "example:\n  hss-reconciler force-unlock 6f1e... registries/")
     p.add_argument("lock_id", metavar="LOCK_ID", help="the id the lock error printed")
-    _state_file(p)
+    _state_workspace(p)
 
-    p = sub.add_parser("fmt", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("fmt", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="rewrite registry files in the canonical layout (comments kept)",
                        description="Rewrite registry files with keys in API order, comments kept.\n\n"
                                    "example:\n  hss-reconciler fmt --check registries/")
@@ -397,7 +454,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         gc.set_threshold(*GC_THRESHOLDS)
         parser = build_parser()
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        try:  # Terraform's single-dash spellings become ours first (cli/argv.py has the table)
+            words = rewrite(sys.argv[1:] if argv is None else argv)
+        except UsageError as exc:
+            parser.error(str(exc))
+        args = parser.parse_args(words)
         if not args.command:
             parser.print_help()
             return EXIT_ERROR

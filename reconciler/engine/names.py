@@ -30,7 +30,31 @@ def resolve_address(wanted: str, registries: Mapping[str, Named], where: str) ->
     if matches:
         raise ReconcilerError(f"{wanted}: matches {len(matches)} registries in {where}; give the full "
                               f"address, one of: {', '.join(matches)}")
-    names = sorted({registry.name for registry in registries.values()})
-    close = difflib.get_close_matches(wanted, names, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise ReconcilerError(f"{wanted}: no such registry in {where}{hint}")
+    raise ReconcilerError(f"{wanted}: no such registry in {where}{did_you_mean(wanted, registries)}")
+
+
+def did_you_mean(wanted: str, registries: Mapping[str, Named]) -> str:
+    """' (did you mean ...?)' naming the registry nearest to `wanted`, by name or address; '' if none is near.
+
+    A near name is shown with its address, which is what to type when the
+    name is declared in more than one target.
+    """
+    names: dict[str, list[str]] = {}
+    for address, registry in registries.items():
+        names.setdefault(registry.name, []).append(address)
+    close = difflib.get_close_matches(wanted, sorted({*names, *registries}), n=1)
+    if not close:
+        return ""
+    if close[0] in registries:
+        return f" (did you mean '{close[0]}'?)"
+    addresses = sorted(names[close[0]])
+    if len(addresses) == 1:
+        return f" (did you mean '{close[0]}', address '{addresses[0]}'?)"
+    return f" (did you mean '{close[0]}'? it names {len(addresses)} registries: {', '.join(addresses)})"
+
+
+def unknown_selection(wanted: str, registries: Mapping[str, Named]) -> ReconcilerError:
+    """The error for a --target that selects nothing: a typo there would plan, and apply, nothing."""
+    hint = did_you_mean(wanted, registries) or " (see 'hss-reconciler state list')"
+    return ReconcilerError(f"--target {wanted}: no declared or managed registry has this name or "
+                           f"address{hint}")

@@ -21,9 +21,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from reconciler.config.model import Desired, TargetConfig
 from reconciler.config.endpoints import resolve_endpoint
-from reconciler.config.workspace import ENDPOINT_ENV, load_workspace, workspace_dir
+from reconciler.config.model import Desired, TargetConfig
+from reconciler.config.workspace import ENDPOINT_ENV, load_workspace
+from reconciler.engine.locate import state_path
+from reconciler.engine.names import unknown_selection
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
@@ -34,7 +36,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.registry import TargetKey
 from reconciler.state.model import State
-from reconciler.state.store import DEFAULT_STATE_NAME, StateStore, remove_stale_temporaries
+from reconciler.state.store import StateStore, remove_stale_temporaries
 
 if TYPE_CHECKING:
     from reconciler.state.lock import StateLock
@@ -60,7 +62,7 @@ class Session:
         """
         files = [Path(p) for p in where.paths] or [Path(".")]
         desired = load_workspace(files, os.environ)
-        path = Path(where.state) if where.state else workspace_dir(files) / DEFAULT_STATE_NAME
+        path = state_path(where.state, where.paths)  # the rule `state` and `force-unlock` follow too
         store = StateStore(path)
         lock = None
         if where.lock_timeout is not None:  # read-only runs never load the lock's machinery
@@ -120,8 +122,7 @@ class Session:
         """Refresh (unless told not to) and diff the declared registries against the state and HSS."""
         unmatched = unmatched_selections(options.targets, self.desired, self.state)
         if unmatched:
-            raise ReconcilerError(f"--target {unmatched[0]}: no declared or managed registry has this "
-                                  "name or address (see 'hss-reconciler state list')")
+            raise unknown_selection(unmatched[0], {**self.state.entries, **self.desired.registries})
         rules = Rules(destroy=options.destroy, only=options.targets)
         if not options.refresh:
             return make_plan(self.desired, self.state, None, rules)
@@ -174,7 +175,9 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
     import ipaddress
     from urllib.parse import urlsplit
 
-    from reconciler.connect import open_clients
+    from reconciler.connect import clients_for
+    from reconciler.hss.credentials import credentials_from_env
+    from reconciler.hss.transport import make_http_client
 
     for endpoint in sorted({t.endpoint for t in targets}):
         parts = urlsplit(endpoint)
@@ -209,10 +212,9 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
         logging.getLogger("reconciler").warning(
             "--insecure: TLS certificates are not verified; anyone on the path can read the "
             "credentials and registry passwords this run sends. Never use it in production.")
+    credentials = credentials_from_env(os.environ)
     connections = max(connection.parallelism, min(len(targets), 64), 10) + 2
-    # IAM and the other credential services are verified whatever the HSS endpoints speak.
-    source_verify: bool | str = False if connection.insecure else (connection.ca_bundle or True)
-    with open_clients(targets, os.environ, verify=verify, source_verify=source_verify,
-                      max_connections=connections) as clients:
+    with make_http_client(credentials, verify=verify, max_connections=connections) as http:
+        clients = clients_for(targets, http)
         yield {key: client.with_request_timeout(connection.request_timeout)
                for key, client in clients.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -54,20 +55,72 @@ def _one_line(text: str, limit: int = _MAX_DETAIL) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(error_code, error_msg, request_id) from the shapes HSS and APIG answer with."""
+# The pairs the official SDK's DefaultExceptionHandler looks for, in its order
+# (huaweicloudsdkcore/exceptions/exception_handler.py): HSS answers error_code/error_msg,
+# older services errorCode/errorMsg, IMS-style gateways {"error": {"code", "message"}}.
+_SDK_PAIRS = (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message"))
+ENCODED_AUTHORIZATION = "encoded_authorization_message"  # IAM's policy denial, decodable; not secret
+_MAX_NESTING = 16  # the SDK recurses without bound; a body deeper than this has no more to say
+_MAX_ENCODED_AUTHORIZATION = 8192  # shown whole or not at all: a cut one cannot be decoded
+
+
+@dataclass
+class ErrorFields:
+    """What an error body says: code, message, request id and IAM's encoded authorization message."""
+
+    code: str | None = None
+    message: str | None = None
+    request_id: str | None = None
+    encoded_authorization: str | None = None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _sdk_walk(node: dict[str, Any], found: ErrorFields, depth: int = 0) -> None:
+    """DefaultExceptionHandler._process_sdk_error: the first pair present at a level wins there;
+    a level without one is searched through its mapping values, a later find replacing an earlier.
+    """
+    if ENCODED_AUTHORIZATION in node:
+        found.encoded_authorization = _text(node[ENCODED_AUTHORIZATION])
+    for code_key, message_key in _SDK_PAIRS:
+        if code_key in node and message_key in node:
+            found.code, found.message = _text(node[code_key]), _text(node[message_key])
+            return
+    if depth < _MAX_NESTING:
+        for value in node.values():
+            if isinstance(value, dict):
+                _sdk_walk(value, found, depth + 1)
+
+
+def _error_fields(body: Any) -> ErrorFields:
+    """The fields of an error body: every shape the SDK reads, read as the SDK reads it.
+
+    Where the SDK finds no code or message, a lone ``error_code``/``code`` or
+    ``error_msg``/``error_message``/``message`` (at the top or under ``error``)
+    still counts: the SDK would show the HTTP status and the raw body instead.
+    """
+    found = ErrorFields()
     if not isinstance(body, dict):
-        return None, None, None
-    if isinstance(body.get("error"), dict):  # {"error": {"code", "message"}} from some gateways
-        body = {**body, **body["error"]}
-    code = body.get("error_code", body.get("code"))
-    message = body.get("error_msg", body.get("error_message", body.get("message")))
-    request_id = body.get("request_id")
-    return (
-        str(code) if code not in (None, "") else None,
-        str(message) if message not in (None, "") else None,
-        str(request_id) if request_id not in (None, "") else None,
-    )
+        return found
+    _sdk_walk(body, found)
+    flat = {**body, **body["error"]} if isinstance(body.get("error"), dict) else body
+    if found.code is None:
+        found.code = _text(flat.get("error_code", flat.get("code")))
+    if found.message is None:
+        found.message = _text(flat.get("error_msg", flat.get("error_message", flat.get("message"))))
+    found.request_id = _text(body.get("request_id"))
+    return found
+
+
+def _encoded_authorization_suffix(encoded: str | None) -> str:
+    if not encoded:
+        return ""
+    encoded = re.sub(r"\s+", "", encoded)
+    if len(encoded) > _MAX_ENCODED_AUTHORIZATION:
+        return f" (an encoded authorization message of {len(encoded)} characters, too long to show)"
+    return f" (encoded authorization message: {encoded})"
 
 
 def _text_detail(response: httpx.Response) -> str | None:
@@ -89,8 +142,9 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
         body: Any = json.loads(response.content) if response.content else None
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         body = None
-    code, message, body_request_id = _error_fields(body)
-    request_id = response.headers.get("X-Request-Id") or body_request_id
+    fields = _error_fields(body)
+    code, message = fields.code, fields.message
+    request_id = response.headers.get("X-Request-Id") or fields.request_id
     if body is None and response.content:
         message = _text_detail(response)
 
@@ -99,7 +153,7 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
     if redirect:  # whatever its body says; never its Location, a URL that may carry anything
         code = message = None
     if code:
-        parts.append(f" {code}")
+        parts.append(f" {_one_line(code, 80)}")
     if message:
         parts.append(f": {_one_line(message)}")
     elif response.reason_phrase:
@@ -109,6 +163,8 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
     if response.status_code == 429 and not message:
         parts.append(" (rate limited by the API gateway)")
     parts.append(_request_id_suffix(request_id))
+    if not redirect:
+        parts.append(_encoded_authorization_suffix(fields.encoded_authorization))
     text = REDACTOR.redact(f"HSS {operation} failed: {''.join(parts)}")
 
     cls = RegistryNotFound if code == REGISTRY_NOT_FOUND_CODE else ApiError

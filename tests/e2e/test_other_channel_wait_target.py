@@ -70,5 +70,6 @@ def test_a_target_that_selects_nothing_is_an_error_not_an_empty_plan(hss: Hss, t
                      "--target", "alpah")
         assert result.code == 1, result.output
         assert result.stderr.strip() == ("Error: --target alpah: no declared or managed registry has "
-                                         "this name or address (see 'hss-reconciler state list')")
+                                         f"this name or address (did you mean 'alpha', address "
+                                         f"'{TARGET}/alpha'?)")
     assert Api(hss).list() == []

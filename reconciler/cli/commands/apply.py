@@ -19,6 +19,7 @@ from reconciler.cli.interrupts import StopOnSignal
 from reconciler.cli.output import Output
 from reconciler.engine.applying import ApplyHooks, apply
 from reconciler.engine.session import Session
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import SavedPlan, load_plan, looks_like_plan_file
 from reconciler.render.formats import render_plan_as
@@ -28,6 +29,11 @@ def _saved_plan(args: argparse.Namespace) -> SavedPlan | None:
     if len(args.paths) == 1 and looks_like_plan_file(Path(args.paths[0])):
         return load_plan(Path(args.paths[0]))
     return None
+
+
+def _no_input(plan: Plan) -> bool:
+    raise ReconcilerError("apply needs approval and --input=false forbids asking: pass --auto-approve, "
+                          "or apply a reviewed plan file")
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -49,7 +55,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             signals.exit_if_interrupted(plan, result, session.store.path, out)
 
         say = out.print if args.format == "text" else out.info
-        hooks = ApplyHooks(approve=None if saved or args.auto_approve else applyview.confirm(out),
+        hooks = ApplyHooks(approve=None if saved or args.auto_approve else
+                           applyview.confirm(out) if args.input else _no_input,
                            report=applyview.reporter(say, out), say=say, interruptible=interruptible,
                            changes_done=changes_done)
         outcome = apply(session, plan, options.apply(args), hooks)

@@ -1,21 +1,26 @@
-"""`force-unlock LOCK_ID`: remove a state lock left by a run that died.
+"""`force-unlock LOCK_ID [PATH...]`: remove a state lock left by a run that died.
 
 The id must match the lock's: it proves the person looked at which run holds
-the lock (the error that sent them here prints it) before taking it away.
+the lock (the error that sent them here prints it) before taking it away. The
+state, and so its lock, is found as plan finds it (engine/locate.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import shlex
 
 from reconciler.cli.output import Output
-from reconciler.state.lock import force_unlock
-from reconciler.state.store import DEFAULT_STATE_NAME
+from reconciler.engine.locate import missing_file, state_path
+from reconciler.state.lock import force_unlock, lock_path
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    state = Path(args.state or DEFAULT_STATE_NAME)
+    state = state_path(args.state, args.paths)
+    lock = lock_path(state)
+    if not lock.exists() and not lock.is_symlink():
+        raise missing_file("state lock", lock, args.state, args.paths,
+                           f"force-unlock {shlex.quote(args.lock_id)}")
     released = force_unlock(state, args.lock_id)
     out.print(f"Released the state lock {released.id} on {state}, held by {released.who} "
               f"(pid {released.pid}) for '{released.operation}' since {released.created}.")

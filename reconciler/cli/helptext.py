@@ -1,0 +1,64 @@
+"""What `--help` says about the environment and exit codes: one table each, so help and README agree.
+
+README.md's "Exit codes" and "Environment" tables hold the same rows (a test
+compares them); change a row here and there together. Plain data, no imports:
+the parser reads it at every start.
+"""
+
+from __future__ import annotations
+
+WIDTH = 100
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_STALE_PLAN = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+
+EXIT_CODES: tuple[tuple[str, str], ...] = (
+    ("0", "success (plan --detailed-exitcode: no changes)"),
+    ("1", "any known error: bad input, API error, usage error, no state file where one must be"),
+    ("2", "only with plan --detailed-exitcode: changes are pending"),
+    ("3", "a bug in hss-reconciler (--log-level debug shows the traceback)"),
+    ("4", "apply PLANFILE: the saved plan is stale (the state or the registry files changed since it "
+          "was made); nothing was changed"),
+    ("130 / 143", "interrupted (SIGINT / SIGTERM)"),
+)
+
+CREDENTIALS: tuple[tuple[str, str], ...] = (
+    ("HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK", "AK/SK that sign every request (SDK-HMAC-SHA256)"),
+    ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "the security token of a temporary AK/SK"),
+    ("CLOUD_SDK_AK, CLOUD_SDK_SK", "the same AK/SK under the names of the HSS API samples"),
+    ("HSS_AUTH_TOKEN", "an IAM token, sent as X-Auth-Token, instead of AK/SK"),
+)
+
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    *CREDENTIALS,
+    ("HSS_ENDPOINT", "the HSS endpoint of every target, overriding the files' target.endpoint "
+                     "(default: https://hss.REGION.myhuaweicloud.com)"),
+    ("HSS_SECRETS_DIR", "directories a {file: PATH} password may also be read from"),
+    ("NO_COLOR", "no colour (like --no-color)"),
+    ("FORCE_COLOR, CLICOLOR_FORCE", "colour even when the output is not a terminal (0 means not set)"),
+    ("TERM=dumb", "no colour on this terminal"),
+)
+
+# Which of the colour switches wins: the first that applies (render/colors.py follows this order).
+COLOUR_PRECEDENCE = ("colour: --no-color, then NO_COLOR, then FORCE_COLOR or CLICOLOR_FORCE, then TERM=dumb, "
+                     "then whether the output is a terminal; the first that applies decides")
+
+
+def _rows(title: str, rows: tuple[tuple[str, str], ...]) -> str:
+    import textwrap  # only when help is shown: the parser is built at every start
+
+    width = max(len(name) for name, _ in rows) + 4
+    return "\n".join([f"{title}:", *(textwrap.fill(text, WIDTH, initial_indent=f"  {name}".ljust(width),
+                                                    subsequent_indent=" " * width) for name, text in rows)])
+
+
+def epilog() -> str:
+    """The end of a --help: the variables read, the colour rule, then the exit codes."""
+    import textwrap
+
+    return "\n\n".join([_rows("environment", ENVIRONMENT), textwrap.fill(COLOUR_PRECEDENCE, WIDTH),
+                        exit_codes()])
+
+
+def exit_codes() -> str:
+    """The end of the --help of a command that reads no credentials: the exit codes alone."""
+    return _rows("exit codes", EXIT_CODES)
