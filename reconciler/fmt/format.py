@@ -15,7 +15,7 @@ from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.yamlfile import decode_text, parse_yaml, read_capped
 from reconciler.errors import ReconcilerError
 from reconciler.fmt.comments import comment_texts, find_comments, flow_spans
-from reconciler.fmt.layout import modeline_first, restyle, split_header, tidy
+from reconciler.fmt.layout import modeline_first, restyle, split_header, split_trailer, tidy
 from reconciler.fmt.order import reorder_keys
 from reconciler.schema import validate_document
 
@@ -52,7 +52,10 @@ def format_text(text: str, file: str) -> str:
                               "(YAML anchors and aliases can); nothing was written. Please report it.")
     try:
         header, body = split_header(modeline_first(text))
+        body, trailer = split_trailer(body)
         result = tidy(reorder_keys(header + restyle(body)))
+        # The trailer holds only the marker and comments: each at column 0, no blank lines.
+        result += "".join(f"{line.strip()}\n" for line in trailer.splitlines() if line.strip())
         # Last line of defence: formatting may move and re-indent, never change meaning.
         same = parse_yaml(result, file).data == original.data
     except (yaml.YAMLError, RuamelError, ConfigProblems):

@@ -98,6 +98,26 @@ class _Styler:
             token.start_mark = CommentMark(column)  # type: ignore[assignment]  # what ruamel uses too
 
 
+def keep_anchors(data: Any) -> None:
+    """Mark every anchor on a mapping or list to be written even if no alias uses it.
+
+    ruamel.yaml writes an anchor on a scalar always, but one on a collection only
+    when an alias refers to it, so fmt dropped `&defaults` that a file kept for a
+    registry not yet added (issue 19.11). Formatting changes layout, never content.
+    """
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, CommentedMap | CommentedSeq) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        anchor = node.yaml_anchor()
+        if anchor is not None:
+            node.yaml_set_anchor(anchor.value, always_dump=True)
+        stack.extend(node.values() if isinstance(node, CommentedMap) else node)
+
+
 def split_header(text: str) -> tuple[str, str]:
     """(leading comment, blank and `---` lines, the rest)."""
     lines = text.splitlines(keepends=True)
@@ -108,6 +128,23 @@ def split_header(text: str) -> tuple[str, str]:
             break
         count += 1
     return "".join(lines[:count]), "".join(lines[count:])
+
+
+# YAML's document end marker: at column 0 it ends the document even inside a block scalar.
+DOCUMENT_END = re.compile(r"^\.\.\.(?:[ \t].*)?$", re.MULTILINE)
+
+
+def split_trailer(body: str) -> tuple[str, str]:
+    """(the document, the `...` end marker and the comments after it), the second "" if none.
+
+    ruamel.yaml drops comments after `...`; a bare `...` it drops is dropped as before,
+    but one with comments is kept as written (issue 19.11). Anything but comments after
+    the marker would be a second document, which reading the file already refused.
+    """
+    end = DOCUMENT_END.search(body)
+    if end is None or "#" not in body[end.start():]:
+        return body, ""
+    return body[: end.start()], body[end.start():]
 
 
 def _node_at(data: Any, path: Path) -> Any:
@@ -130,6 +167,7 @@ def restyle(body: str) -> str:
     body, placements = lift_flow_comments(body)
     rt = _round_tripper()
     data = rt.load(body)
+    keep_anchors(data)
     if isinstance(data, CommentedMap):
         # A secret reference stays `{env: X}` only if its comments can sit at the end of that line.
         keep_block = {id(node) for p in placements if p.kind != "eol" and p.path[:-1]
