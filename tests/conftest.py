@@ -53,6 +53,9 @@ if "PIP_CONFIG_FILE" not in os.environ:
         _REDIRECT["PIP_CONFIG_FILE"] = str(_pip_config)
 _SAVED = {name: os.environ.get(name) for name in _REDIRECT}
 os.environ.update(_REDIRECT)
+# A developer's FORCE_COLOR would paint output the tests read as plain text (render/colors.py).
+for _name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+    _SAVED.setdefault(_name, os.environ.pop(_name, None))
 
 # Where tools write in a home: its top level and the XDG directories (entries added or
 # removed, files changed), and all of ~/.huaweicloud. Directories' times are left out

@@ -34,7 +34,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
                      "(default: https://hss.REGION.myhuaweicloud.com)"),
     ("HSS_SECRETS_DIR", "directories a {file: PATH} password may also be read from"),
     ("NO_COLOR", "no colour (like --no-color)"),
-    ("FORCE_COLOR, CLICOLOR_FORCE", "colour even when the output is not a terminal (0 means not set)"),
+    ("FORCE_COLOR, CLICOLOR_FORCE", "colour even when the output is not a terminal (unless 0 or false)"),
     ("TERM=dumb", "no colour on this terminal"),
 )
 

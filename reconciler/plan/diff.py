@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.model import Desired, DesiredRegistry
+from reconciler.config.warnings import config_warnings
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
 from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
@@ -247,19 +248,13 @@ def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
     return unsafe
 
 
-def _plain_http_warnings(desired: Desired, plan: Plan) -> list[str]:
-    touched = {c.address for c in plan.changes}
-    return [f"{address}: protocol http sends the registry password to {r.attributes.get('registry_addr')} "
-            "unencrypted; use https"
-            for address, r in sorted(desired.registries.items())
-            if r.attributes.get("protocol") == "http" and (address in touched or not plan.partial)]
-
-
 def make_plan(desired: Desired, state: State, live: Live | None,
               options: PlanOptions | None = None) -> Plan:
     """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
     plan = _Planner(desired, state, live, options or PlanOptions()).run()
-    plan.warnings.extend(desired.warnings)
-    plan.warnings.extend(_plain_http_warnings(desired, plan))
+    # The files' own warnings (config/warnings.py, which validate prints too); a partial plan's
+    # per-registry ones only for the registries it touches.
+    touched = {c.address for c in plan.changes} if plan.partial else None
+    plan.warnings.extend(config_warnings(desired, touched))
     plan.unsafe_targets.extend(unsafe_targets(plan, state))
     return plan

@@ -23,7 +23,8 @@ CLI = str(Path(sys.executable).parent / "hss-reconciler")
 # must still be the venv's.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 CREDENTIAL_VARS = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-                   "CLOUD_SDK_AK", "CLOUD_SDK_SK", "HSS_AUTH_TOKEN", "HSS_ENDPOINT", "NO_COLOR")
+                   "CLOUD_SDK_AK", "CLOUD_SDK_SK", "HSS_AUTH_TOKEN", "HSS_ENDPOINT", "NO_COLOR",
+                   "FORCE_COLOR", "CLICOLOR_FORCE")
 
 
 @dataclass

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler.cli.output import Output
 from reconciler.config.envcheck import check_secret_references
+from reconciler.config.warnings import config_warnings
 from reconciler.config.workspace import load_workspace
 
 
@@ -15,7 +16,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     desired = load_workspace([Path(p) for p in args.paths] or [Path(".")], os.environ)
     if args.check_env:
         check_secret_references(desired)
-    for warning in desired.warnings:
+    for warning in config_warnings(desired):  # the warnings plan would give, from the files alone
         out.warn(warning)
     count, files = len(desired.registries), len(desired.files)
     out.print(f"Success! {count} registr{'y' if count == 1 else 'ies'} in {len(desired.targets)} "
