@@ -23,6 +23,41 @@ ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 DATE_HEADER = "X-Sdk-Date"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+# The SDK's payload-hash header: when present, its value stands for the body's hash in the
+# canonical request (a caller that hashed a large body already, or UNSIGNED-PAYLOAD).
+CONTENT_SHA256_HEADER = "X-Sdk-Content-Sha256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_SIGNED_CONTENT_TYPES = ("application/json", "application/bson")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def with_content_hash(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers to sign and send: the SDK's ``Signer._process_content_header`` applied.
+
+    A body that is neither JSON nor BSON is not hashed: the SDK sets
+    ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` (replacing a caller's value), and
+    the header is signed like any other. Call before ``sign`` and send what it returns.
+    """
+    content_type = _header(headers, "Content-Type")
+    if not content_type or content_type.startswith(_SIGNED_CONTENT_TYPES):
+        return dict(headers)
+    kept = {k: v for k, v in headers.items() if k.lower() != CONTENT_SHA256_HEADER.lower()}
+    return {**kept, CONTENT_SHA256_HEADER: UNSIGNED_PAYLOAD}
+
+
+def payload_hash(headers: Mapping[str, str], body: bytes) -> str:
+    """The body's hash in the signature, as the SDK's ``_process_hash_payload`` takes it.
+
+    An empty body's hash; else the caller's X-Sdk-Content-Sha256; else the body's sha256.
+    """
+    if not body:
+        return EMPTY_BODY_SHA256
+    given = _header(headers, CONTENT_SHA256_HEADER)
+    return given if given else hashlib.sha256(body).hexdigest()
 
 
 def _encode(value: str) -> str:
@@ -54,7 +89,7 @@ def canonical_request(
 ) -> str:
     lowered = {name.lower(): str(value).strip() for name, value in headers.items()}
     header_lines = "".join(f"{name}:{lowered.get(name, '')}\n" for name in signed_headers)
-    body_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256
+    body_hash = payload_hash(headers, body)
     return "\n".join(
         [
             method.upper(),
@@ -108,10 +143,13 @@ def sign(
     headers: Mapping[str, str],
     body: bytes,
 ) -> str:
-    """The Authorization value for a request whose headers already hold X-Sdk-Date and Host."""
+    """The Authorization value for a request whose headers already hold X-Sdk-Date and Host.
+
+    ``headers`` are what will be sent, after ``with_content_hash``.
+    """
     names = signed_header_names(headers)
     canonical = canonical_request(method, path, query, headers, names, body)
-    sdk_date = next(v for k, v in headers.items() if k.lower() == DATE_HEADER.lower())
+    sdk_date = _header(headers, DATE_HEADER) or ""
     return authorization_header(access_key, names, signature(secret_key, sdk_date, canonical))
 
 
@@ -125,7 +163,7 @@ def verify(
     body: bytes,
 ) -> bool:
     """Recompute the signature over the headers the client said it signed."""
-    sdk_date = next((v for k, v in headers.items() if k.lower() == DATE_HEADER.lower()), "")
+    sdk_date = _header(headers, DATE_HEADER) or ""
     canonical = canonical_request(method, path, query, headers, parsed.signed_headers, body)
     expected = signature(secret_key, sdk_date, canonical)
     return hmac.compare_digest(expected, parsed.signature)
