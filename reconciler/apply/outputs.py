@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import DesiredRegistry
 from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
@@ -35,21 +34,24 @@ def fetch_upload_commands(registries: Iterable[DesiredRegistry],
                           clients: Mapping[TargetKey, HssClient]) -> UploadCommands:
     """Ask HSS for each `Other` registry's commands; a failure is reported, not raised.
 
-    The registries themselves were applied already, so a missing output must not
-    turn a successful apply into a failed one; the user can ask again with
-    `hss-reconciler upload-command NAME`.
+    The registries themselves were applied already, so a missing output (HSS
+    refused, or the password's variable is unset, as it may be for a registry
+    only adopted) must not turn a successful apply into a failed one; the user
+    can ask again with `hss-reconciler upload-command NAME`.
     """
     wanted = [r for r in registries if needs_upload_command(r)]
     result = UploadCommands()
     if not wanted:
         return result
-    passwords = resolve_passwords(wanted)
     for registry in sorted(wanted, key=lambda r: r.address):
         attributes = registry.attributes
         try:
+            # One by one: an adopted registry's password may be unset (adopting never needs it),
+            # and that is this output's problem alone, named by its variable.
+            password = registry.password.resolve(registry.base_dir)
             result.commands[registry.address] = clients[registry.target].image_upload_command(
                 attributes["registry_addr"], attributes["namespace"], attributes["registry_username"],
-                passwords[registry.address])
+                password)
         except ReconcilerError as exc:
             result.failures[registry.address] = str(exc)
     return result

@@ -28,8 +28,9 @@ def confirm(out: Output) -> Callable[[Plan], bool]:
     def ask(plan: Plan) -> bool:
         if not sys.stdin.isatty():
             raise ReconcilerError("apply needs approval: run it in a terminal, or pass --auto-approve")
-        out.print("\nDo you want to perform these actions?\n"
-                  "  Only 'yes' will be accepted to approve.\n")
+        question = ("Do you want to record these values in the state? HSS is not changed."
+                    if plan.refresh_only else "Do you want to perform these actions?")
+        out.print(f"\n{question}\n  Only 'yes' will be accepted to approve.\n")
         out.prompt("  Enter a value: ")
         return sys.stdin.readline().strip() == "yes"
     return ask

@@ -266,6 +266,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="save the plan (no secrets, references only) for 'apply FILE'")
     p.add_argument("--refresh-only", action="store_true",
                    help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
     _locking(p, writes=False)
     _input(p)
 
@@ -284,6 +286,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="wait until new and updated registries leave 'accessing'; any 'fail' exits 1")
     p.add_argument("--wait-timeout", type=_duration, default=300.0, metavar="DURATION",
                    help="how long --wait waits (default: 5m)")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="change nothing in HSS: after approval, record what HSS has now in the state, "
+                        "so accepted drift stops being reported")
     p.add_argument("--refresh-only", action="store_true",
                    help="change nothing in HSS: after approval, record what HSS has now in the state, "
                         "so accepted drift stops being reported")

@@ -24,7 +24,8 @@ def connection(args: argparse.Namespace) -> Connection:
 
 
 def plan(args: argparse.Namespace) -> PlanOptions:
-    return PlanOptions(refresh=args.refresh, targets=tuple(args.target or ()), destroy=not args.no_destroy)
+    return PlanOptions(refresh=args.refresh, targets=tuple(args.target or ()), destroy=not args.no_destroy,
+                       refresh_only=getattr(args, "refresh_only", False))
 
 
 def apply(args: argparse.Namespace) -> ApplyOptions:

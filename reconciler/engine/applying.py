@@ -19,9 +19,11 @@ from reconciler.engine.options import ApplyOptions
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan, UnsafeTarget
+from reconciler.plan.refreshonly import refreshed_entries
 from reconciler.registry import TargetKey
 from reconciler.render.view import unsafe_text
 from reconciler.state.checkpoint import Checkpointer
+from reconciler.state.model import State
 
 
 class UnsafePlanError(ReconcilerError):
@@ -65,9 +67,31 @@ class ApplyOutcome:
         return not self.cancelled and not self.result.failed and (self.waited is None or self.waited.ok)
 
 
+def _record_refresh(session: Session, plan: Plan, hooks: ApplyHooks) -> ApplyOutcome:
+    """A refresh-only plan, approved: HSS's current attributes into the state; nothing sent to HSS."""
+    if hooks.approve is not None and not hooks.approve(plan):
+        return ApplyOutcome(plan, cancelled=True)
+    put, removed = refreshed_entries(plan, session.state)
+
+    def record(state: State) -> None:
+        for entry in put:
+            state.put(entry)
+        for address in removed:
+            state.remove(address)
+
+    Checkpointer(session.store, session.state).commit(record)
+    hooks.say(f"\nRecorded what HSS has now for {len(put) + len(removed)} registr"
+              f"{'y' if len(put) + len(removed) == 1 else 'ies'} in the state"
+              f"{f' ({len(removed)} no longer in HSS, forgotten)' if removed else ''}; nothing was "
+              "changed in HSS.")
+    return ApplyOutcome(plan, ran=True)
+
+
 def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
     if not plan.has_changes:
         return ApplyOutcome(plan)
+    if plan.refresh_only:
+        return _record_refresh(session, plan, hooks)
     if plan.unsafe and not options.force:
         raise UnsafePlanError(plan.unsafe_targets)
     if hooks.approve is not None and not hooks.approve(plan):

@@ -35,6 +35,7 @@ class PlanOptions:
     refresh: bool = True
     targets: tuple[str, ...] = ()  # registry names or addresses; empty means all
     destroy: bool = True  # False: forget undeclared registries instead of deleting them
+    refresh_only: bool = False  # plan only to record HSS's current attributes in the state
 
 
 @dataclass(frozen=True)

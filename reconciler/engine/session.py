@@ -33,7 +33,9 @@ from reconciler.plan.compare import differences
 from reconciler.plan.diff import PlanOptions as Rules
 from reconciler.plan.diff import make_plan, unmatched_selections
 from reconciler.plan.model import Plan
+from reconciler.plan.refreshonly import refresh_only_plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
+from reconciler.plan.unresolved import unresolved_password_warnings
 from reconciler.registry import TargetKey
 from reconciler.state.model import State
 from reconciler.state.store import StateStore, remove_stale_temporaries
@@ -124,11 +126,20 @@ class Session:
         if unmatched:
             raise unknown_selection(unmatched[0], {**self.state.entries, **self.desired.registries})
         rules = Rules(destroy=options.destroy, only=options.targets)
+        if options.refresh_only and not options.refresh:
+            raise ReconcilerError("--refresh-only records what HSS has now, so it needs the refresh: "
+                                  "drop --refresh=false")
         if not options.refresh:
-            return make_plan(self.desired, self.state, None, rules)
-        from reconciler.refresh import refresh
+            plan = make_plan(self.desired, self.state, None, rules)
+        else:
+            from reconciler.refresh import refresh
 
-        return make_plan(self.desired, self.state, refresh(self.clients()), rules)
+            live = refresh(self.clients())
+            if options.refresh_only:
+                return refresh_only_plan(self.desired, self.state, live, options.targets)
+            plan = make_plan(self.desired, self.state, live, rules)
+        plan.warnings.extend(unresolved_password_warnings(plan))
+        return plan
 
     def plan_inputs(self, paths: tuple[str, ...], options: PlanOptions) -> PlanInputs:
         """What `apply FILE` must find unchanged; paths stay as typed, so CI checkouts can move."""

@@ -43,6 +43,8 @@ def differences(reviewed: Plan, fresh: Plan) -> list[str]:
             if was != now:
                 found.append(f"{key[0]}: {key[1]} {field} was {_describe(was)} when reviewed, "
                              f"{_describe(now)} now")
+    if reviewed.refresh_only != fresh.refresh_only:
+        found.append("the plan file is a refresh-only plan and a fresh plan is not, or the reverse")
     if reviewed.unsafe_targets != fresh.unsafe_targets:
         found.append("the safety check (--force) differs from the plan file's")
     if len(found) > MAX_SHOWN:

@@ -14,7 +14,7 @@ The rules, per registry address (target + name):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,3 +258,9 @@ def make_plan(desired: Desired, state: State, live: Live | None,
     plan.warnings.extend(config_warnings(desired, touched))
     plan.unsafe_targets.extend(unsafe_targets(plan, state))
     return plan
+
+
+def live_matcher(desired: Desired, state: State, live: Live) -> Callable[[StateEntry], LiveRegistry | None]:
+    """The live registry each state entry manages, by the planner's identity rule (`_live_for`),
+    for plans of other kinds (plan/refreshonly.py)."""
+    return _Planner(desired, state, live, PlanOptions())._live_for

@@ -217,6 +217,8 @@ def plan_to_document(plan: Plan, meta: Mapping[str, Any] | None = None) -> dict[
         "unsafe": {"flagged": bool(reasons), "reasons": reasons},
         "meta": _json_copy(dict(meta or {}), "meta"),
     }
+    if plan.refresh_only:  # written only when true, so every other plan keeps its shape
+        document["refresh_only"] = True
     return document
 
 
@@ -336,6 +338,7 @@ def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
         partial=copy["partial"],
         warnings=list(copy["warnings"]),
         unsafe_targets=[u for u in unsafe if u is not None],
+        refresh_only=copy.get("refresh_only", False),
     )
     if _summary(plan) != copy["summary"]:
         problems.append("summary: the counts do not match the changes")

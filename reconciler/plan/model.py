@@ -133,6 +133,9 @@ class Plan:
     partial: bool = False
     warnings: list[str] = field(default_factory=list)
     unsafe_targets: list[UnsafeTarget] = field(default_factory=list)  # why apply needs --force
+    # A refresh-only plan (plan/refreshonly.py) changes nothing in HSS: `changes` is empty and
+    # `drift` is what applying it records in the state (a `registry_id` drift to None: forgotten).
+    refresh_only: bool = False
 
     @property
     def unsafe(self) -> bool:
@@ -163,4 +166,5 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        """Apply would do something: change HSS, or (refresh-only) record drift in the state."""
+        return bool(self.changes) or (self.refresh_only and bool(self.drift))

@@ -140,6 +140,9 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def counts_text(plan: Plan) -> str:
+    if plan.refresh_only:
+        recorded = len({d.address for d in plan.drift})
+        return f"refresh-only, {_plural(recorded, 'registry', 'registries')} to record in the state"
     if not plan.has_changes:
         return "no changes"
     parts = [f"{plan.to_import:,} to import"] if plan.to_import else []

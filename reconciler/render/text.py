@@ -38,7 +38,16 @@ def render_view(view: ChangeView, palette: Palette) -> list[str]:
     return out
 
 
+REFRESH_ONLY_NOTE = ("This is a refresh-only plan: nothing in HSS will change. 'hss-reconciler apply "
+                     "--refresh-only' records these values in the state, so they stop being reported.")
+
+
 def summary_line(plan: Plan) -> str:
+    if plan.refresh_only:
+        recorded = len({d.address for d in plan.drift})
+        return (f"Refresh-only plan: {recorded} registr{'y' if recorded == 1 else 'ies'} to record in the "
+                "state, nothing to change in HSS." if recorded
+                else "No changes. The state records what HSS has.")
     if not plan.has_changes:
         return "No changes. Your registries match the configuration."
     parts = []
@@ -60,8 +69,13 @@ def render_plan(plan: Plan, palette: Palette) -> str:
     if plan.drift:
         out.append(palette.paint("Changed outside of hss-reconciler since the last apply:", "bold"))
         for d in plan.drift:
-            out.append(f"  ~ {d.address}: {d.field} {json.dumps(d.recorded)} -> {json.dumps(d.live)}")
+            if d.field == "registry_id" and d.live is None:  # a refresh-only plan's forgotten registry
+                out.append(f"  - {d.address}: no longer exists in HSS (leaves the state)")
+            else:
+                out.append(f"  ~ {d.address}: {d.field} {json.dumps(d.recorded)} -> {json.dumps(d.live)}")
         out.append("")
+        if plan.refresh_only:
+            out += [REFRESH_ONLY_NOTE, ""]
     failing = [s for s in plan.statuses if s.status == "fail"]
     for s in failing:
         out.append(palette.paint(f"Warning: {s.address}: HSS cannot access this registry "
@@ -72,7 +86,7 @@ def render_plan(plan: Plan, palette: Palette) -> str:
         out.append(palette.paint(f"Unsafe plan: {unsafe_text(unsafe)}; apply needs --force", "red"))
     if plan.unsafe:
         out.append("")
-    if plan.has_changes:
+    if plan.changes:
         out.append("hss-reconciler will perform the following actions:")
         out.append("")
         for view in plan_view(plan):

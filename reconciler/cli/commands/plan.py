@@ -28,6 +28,9 @@ def _check_out(out: str, session: Session) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     plan_options = options.plan(args)
+    if plan_options.refresh_only and args.out is not None:
+        raise ReconcilerError("-out: a refresh-only plan cannot be saved; run 'hss-reconciler apply "
+                              "--refresh-only', which shows this plan and asks before recording it")
     with Session.open(options.workspace(args), options.connection(args)) as session:
         if args.out is not None:
             _check_out(args.out, session)
