@@ -20,14 +20,15 @@ READY = re.compile(r"listening on (http://\S+)")
 class EmulatorProcess:
     """`hss-reconciler emulator` with a token and an AK/SK, on a free loopback port."""
 
-    def __init__(self, latency_ms: float, *, max_registries: int = 100, log: Path | None = None) -> None:
+    def __init__(self, latency_ms: float, *, max_registries: int = 100, log: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
         self.latency_ms = latency_ms
         self.token = secrets.token_hex(16)
         self.ak = "AK" + secrets.token_hex(8).upper()
         self.sk = secrets.token_hex(20)
         args = [CLI, "emulator", "--host", "127.0.0.1", "--port", "0", "--token", self.token,
                 "--ak", self.ak, "--sk", self.sk, "--latency-ms", str(latency_ms),
-                "--max-registries", str(max_registries)]
+                "--max-registries", str(max_registries), *extra]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._log = open(log, "wb") if log else None  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,

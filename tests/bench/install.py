@@ -17,13 +17,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def install_from_checkout(venv: Path) -> str:
-    """Create `venv` with the locked runtime and this checkout (a wheel, byte-compiled); its CLI's path."""
+def install_from_checkout(venv: Path, source: Path = REPO) -> str:
+    """Create `venv` with the locked runtime and this checkout (a wheel, byte-compiled); its CLI's path.
+
+    `source` is another tree of this repository instead (throttle.py's baseline revision).
+    """
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     # The locked runtime (as README's first command installs it), then the checkout as a wheel.
-    for args in (["-r", str(REPO / "requirements" / "runtime.txt")],
-                 ["--no-deps", "--no-build-isolation", str(REPO)]):
+    for args in (["-r", str(source / "requirements" / "runtime.txt")],
+                 ["--no-deps", "--no-build-isolation", str(source)]):
         result = subprocess.run([*pip, *args], capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"installing the checkout into {venv} failed:\n{result.stderr[-2000:]}")
