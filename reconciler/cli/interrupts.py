@@ -90,7 +90,8 @@ class StopOnSignal:
                 self._before_exit()
         os._exit(128 + signum)
 
-    def exit_if_interrupted(self, plan: Plan, result: ApplyResult, state_path: Path, out: Output) -> None:
+    def exit_if_interrupted(self, plan: Plan, result: ApplyResult, state_path: Path | str,
+                            out: Output) -> None:
         """After `apply_plan` returned: if a signal stopped it, say so in one line and exit.
 
         Raises SystemExit (not an error the CLI would turn into exit 1), so the

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from reconciler.config.endpoints import resolve_endpoint
 from reconciler.config.model import Desired, TargetConfig
 from reconciler.config.workspace import ENDPOINT_ENV, load_workspace
-from reconciler.engine.locate import state_path
+from reconciler.engine.locate import state_location
 from reconciler.engine.names import unknown_selection
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.errors import ReconcilerError, StalePlanError
@@ -37,15 +37,15 @@ from reconciler.plan.refreshonly import refresh_only_plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.plan.unresolved import unresolved_password_warnings
 from reconciler.registry import TargetKey
+from reconciler.engine.statefile import open_store
 from reconciler.state.model import State
-from reconciler.state.store import StateStore, remove_stale_temporaries
 
 if TYPE_CHECKING:
-    from reconciler.state.lock import StateLock
+    from reconciler.state.backends.base import HeldLock, Store
 
 
 class Session:
-    def __init__(self, desired: Desired, store: StateStore, state: State, lock: StateLock | None = None,
+    def __init__(self, desired: Desired, store: Store, state: State, lock: HeldLock | None = None,
                  connection: Connection | None = None) -> None:
         self.desired = desired
         self.store = store
@@ -64,20 +64,18 @@ class Session:
         """
         files = [Path(p) for p in where.paths] or [Path(".")]
         desired = load_workspace(files, os.environ)
-        path = state_path(where.state, where.paths)  # the rule `state` and `force-unlock` follow too
-        store = StateStore(path)
+        # The rule `state` and `force-unlock` follow too; a URL opens a shared store (issue 18).
+        store = open_store(state_location(where.state, where.paths))
         lock = None
-        if where.lock_timeout is not None:  # read-only runs never load the lock's machinery
-            from reconciler.state.lock import acquire
-
-            lock = acquire(path, where.operation, where.lock_timeout)
         try:
-            if lock is not None:
-                remove_stale_temporaries(path)
+            if where.lock_timeout is not None:  # read-only runs never load the lock's machinery
+                lock = store.acquire(where.operation, where.lock_timeout)
+                store.prepare_locked()
             state = store.load()
         except BaseException:
             if lock is not None:
                 lock.release()
+            store.close()
             raise
         return cls(desired, store, state, lock, connection)
 
@@ -90,7 +88,10 @@ class Session:
         try:
             self._exits.close()
         finally:
-            self.release_lock()
+            try:
+                self.release_lock()
+            finally:
+                self.store.close()
 
     def __enter__(self) -> Session:
         return self
@@ -101,7 +102,7 @@ class Session:
 
     @property
     def state_existed(self) -> bool:
-        return self.store.path.exists()
+        return self.store.exists()
 
     def targets(self) -> list[TargetConfig]:
         """Declared targets plus any the state still has registries in."""
@@ -144,7 +145,7 @@ class Session:
     def plan_inputs(self, paths: tuple[str, ...], options: PlanOptions) -> PlanInputs:
         """What `apply FILE` must find unchanged; paths stay as typed, so CI checkouts can move."""
         existed = self.state_existed
-        return PlanInputs(paths=list(paths) or ["."], state_path=str(self.store.path),
+        return PlanInputs(paths=list(paths) or ["."], state_path=self.store.location,
                           lineage=self.state.lineage if existed else None,
                           serial=self.state.serial if existed else 0,
                           config_digest=config_digest(self.desired), destroy=options.destroy,

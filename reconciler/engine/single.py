@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands, needs_upload_command
@@ -17,7 +16,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.registry import comparable
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
-from reconciler.state.store import DEFAULT_STATE_NAME, StateStore
+from reconciler.engine.statefile import open_store
 
 
 def live_by_id(session: Session) -> dict[str, dict[str, Any]]:
@@ -89,27 +88,28 @@ def upload_commands(session: Session, name: str) -> UploadCommands:
 class StateFile:
     """The state by hand, without registry files: `state list | show | rm`."""
 
-    path: Path
-
-    @classmethod
-    def at(cls, path: str | None) -> StateFile:
-        return cls(Path(path or DEFAULT_STATE_NAME))
+    location: str  # a path, or a shared store's URL (engine/locate.py chose it)
 
     def load(self) -> State:
-        return StateStore(self.path).load()
+        store = open_store(self.location)
+        try:
+            return store.load()
+        finally:
+            store.close()
 
     def entry(self, name: str) -> StateEntry:
         state = self.load()
-        return state.entries[resolve_address(name, state.entries, str(self.path))]
+        return state.entries[resolve_address(name, state.entries, self.location)]
 
     def remove(self, name: str, lock_timeout: float) -> StateEntry:
         """Forget one registry (it stays in HSS); read under the lock, as another run may be writing."""
-        from reconciler.state.lock import acquire
-
-        store = StateStore(self.path)
-        with acquire(self.path, "state rm", lock_timeout):
-            state = store.load()
-            address = resolve_address(name, state.entries, str(self.path))
-            entry = state.entries[address]
-            Checkpointer(store, state).commit(lambda s: s.remove(address))
+        store = open_store(self.location)
+        try:
+            with store.acquire("state rm", lock_timeout):
+                state = store.load()
+                address = resolve_address(name, state.entries, self.location)
+                entry = state.entries[address]
+                Checkpointer(store, state).commit(lambda s: s.remove(address))
+        finally:
+            store.close()
         return entry

@@ -25,12 +25,12 @@ import contextlib
 import threading
 from collections.abc import Callable
 
+from reconciler.state.backends.base import Store
 from reconciler.state.model import State
-from reconciler.state.store import StateStore
 
 
 class Checkpointer:
-    def __init__(self, store: StateStore, state: State, *, stop: threading.Event | None = None) -> None:
+    def __init__(self, store: Store, state: State, *, stop: threading.Event | None = None) -> None:
         """`stop` is set on the first failed write; pass the same event to `apply_plan`."""
         self.state = state
         self._store = store

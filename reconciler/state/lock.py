@@ -38,18 +38,19 @@ import socket
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler import __version__
 from reconciler.atomicfile import FileTooLarge, NotRegularFile, read_regular
 from reconciler.errors import StateError
 from reconciler.state.jsonshape import ShapeError, integer, load_json, obj, string
 from reconciler.state.model import PRINTABLE_ASCII
-from reconciler.state.store import real_state_path
+from reconciler.state.paths import real_state_path
 
 LOCK_MODE = 0o600
 LOG = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ MAX_LOCK_BYTES = 64 * 1024
 PID_MAX = 2**31 - 1
 MAX_WHO = 512
 LOCK_FIELDS = ("id", "operation", "who", "pid", "created", "version")
+T = TypeVar("T")
 
 
 def lock_path(state_path: Path) -> Path:
@@ -85,7 +87,7 @@ class LockInfo:
     path: str
 
     @classmethod
-    def new(cls, state_path: Path, operation: str) -> LockInfo:
+    def new(cls, state_path: Path | str, operation: str) -> LockInfo:
         return cls(id=str(uuid.uuid4()), operation=operation, who=_who(), pid=os.getpid(),
                    created=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                    version=__version__, path=str(state_path))
@@ -254,7 +256,7 @@ def _holder_running(holder: LockInfo) -> bool | None:
     return True
 
 
-def _held_message(state_path: Path, holder: LockInfo, waited: float) -> str:
+def _held_message(state_path: Path | str, holder: LockInfo, waited: float) -> str:
     after = f" (waited {waited:g}s)" if waited > 0 else ""
     stale = (f" No process {holder.pid} runs on this host, so the lock looks stale."
              if _holder_running(holder) is False else "")
@@ -275,6 +277,11 @@ def _release_file(path: Path, lock_id: str, owner_pid: int, state_path: str) -> 
     unlock = f"'hss-reconciler force-unlock {lock_id} --state {state_path}'"
     try:
         current = read_lock(path)
+        if current is None and not path.parent.is_dir():  # issue 19.12: not a force-unlock at all
+            LOG.warning("the state lock %s could not be released: its directory %s no longer exists "
+                        "(moved or deleted during the run?); nothing is left to unlock there",
+                        lock_id, path.parent)
+            return
         if current is None or current.id != lock_id:
             LOG.warning("the state lock %s was already removed (force-unlock?); left %s as it is",
                         lock_id, path)
@@ -350,26 +357,65 @@ def acquire(state_path: Path, operation: str, timeout: float = 0.0, *,
     """
     path = lock_path(state_path)
     info = LockInfo.new(state_path, operation)
+    return wait_for_lock(lambda: _try_create(path, info), lambda: read_lock(path, state_path),
+                         str(state_path), timeout, poll=poll, max_poll=max_poll,
+                         vanished=f"{path}: cannot take the state lock: the name is taken by something "
+                                  "that is not a lock file; remove it by hand")
+
+
+def wait_for_lock(take: Callable[[], T | None], look: Callable[[], LockInfo | None], where: str,
+                  timeout: float, *, poll: float = 0.1, max_poll: float = 1.0, vanished: str) -> T:
+    """Call `take` until it returns a lock, for up to `timeout` seconds; any store's lock loop.
+
+    `look` reads who holds it (None: nobody, it was released meanwhile: try again
+    at once, a few times; then `vanished` is the error). LockHeld names the holder.
+    """
     deadline = time.monotonic() + timeout
     delay = poll
-    vanished = 0
+    gone = 0
     while True:
-        lock = _try_create(path, info)
+        lock = take()
         if lock is not None:
             return lock
-        holder = read_lock(path, state_path)
+        holder = look()
         if holder is None:  # released between our attempt and our look: try again now
-            vanished += 1
-            if vanished > _READ_RETRIES:  # e.g. a dangling symlink: O_EXCL says taken, read says absent
-                raise StateError(f"{path}: cannot take the state lock: the name is taken by something "
-                                 "that is not a lock file; remove it by hand")
+            gone += 1
+            if gone > _READ_RETRIES:  # e.g. a dangling symlink: O_EXCL says taken, read says absent
+                raise StateError(vanished)
             continue
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise LockHeld(_held_message(state_path, holder, timeout), holder)
+            raise LockHeld(_held_message(where, holder, timeout), holder)
         LOG.info("waiting for the state lock held by %s", holder.describe())
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, max_poll)
+
+
+class HeldLock:
+    """A lock held in a shared store; released like StateLock (explicitly, by `with`, or at exit).
+
+    `release` is the store's own removal of exactly this lock; it must not raise.
+    """
+
+    def __init__(self, info: LockInfo, release: Callable[[], None]) -> None:
+        self.info = info
+        owner = os.getpid()
+        self._finalizer = weakref.finalize(self, _release_if_owner, owner, release)
+
+    def release(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> HeldLock:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _release_if_owner(owner: int, release: Callable[[], None]) -> None:
+    if os.getpid() == owner:  # a forked child must not release its parent's lock
+        release()
 
 
 def force_unlock(state_path: Path, lock_id: str) -> LockInfo:

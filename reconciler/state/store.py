@@ -23,13 +23,17 @@ error says where it is and how to put it back.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.atomicfile import FileTooLarge, atomic_write, leftover_temporaries, read_regular
 from reconciler.errors import StateError
 from reconciler.state.model import MAX_STATE_BYTES, State, parse_state
+from reconciler.state.paths import real_state_path
+
+if TYPE_CHECKING:
+    from reconciler.state.lock import StateLock
 
 DEFAULT_STATE_NAME = "hss-reconciler.state.json"
 ERRORED_NAME = "errored.hss-reconciler.state.json"
@@ -37,16 +41,6 @@ ERRORED_NAME = "errored.hss-reconciler.state.json"
 
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".backup")
-
-
-def real_state_path(path: Path) -> Path:
-    """The file a state path names: where it is read, written and locked.
-
-    A path that is not itself a symbolic link is that file (kept as given, so
-    messages name it as the user did); a link is followed to its end. A loop is
-    left as it is, for reading to refuse.
-    """
-    return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
 class StateUnwritable(StateError):
@@ -82,26 +76,58 @@ class StateStore:
         self.real = real_state_path(path)  # what is read, backed up and replaced
         self._backed_up = False
         self._original: bytes | None = None
-        self._errored: Path | None = None
+        self._fallback = ErroredFile()
         self._failure: str | None = None
 
-    def load(self) -> State:
+    def read_raw(self) -> bytes | None:
+        """The file's bytes; None when there is none (a dangling link is refused)."""
         try:
-            raw = read_regular(self.real, MAX_STATE_BYTES)
+            return read_regular(self.real, MAX_STATE_BYTES)
         except FileNotFoundError:
             if self.path.is_symlink():
                 raise StateError(f"{self.path}: the state file is a symbolic link to {self.real}, which does "
                                  "not exist; refusing to start from an empty state. Restore the file it "
                                  "points to, or remove the link to start afresh.") from None
-            return State()
+            return None
         except FileTooLarge:
             raise StateError(f"{self.path}: state file is larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB "
                              "(10,000 registries take about 8 MB); it was left untouched") from None
         except OSError as exc:
             raise StateError(f"{self.path}: cannot read state file: {exc.strerror or exc}") from None
+
+    def load(self) -> State:
+        raw = self.read_raw()
+        if raw is None:
+            return State()
         self._original = raw
         backup = str(backup_path(self.real)) if self.real != self.path else None
         return parse_state(raw, str(self.path), backup)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def acquire(self, operation: str, timeout: float) -> StateLock:
+        """The lock beside the file (state/lock.py), imported only by runs that write."""
+        from reconciler.state.lock import acquire
+
+        return acquire(self.path, operation, timeout)
+
+    def prepare_locked(self) -> None:
+        """Holding the lock: remove what a killed writer left."""
+        remove_stale_temporaries(self.path)
+
+    def local_files(self) -> dict[Path, str]:
+        """The files this store writes, which nothing else (a plan file) may overwrite."""
+        from reconciler.state.lock import lock_path
+
+        return {self.path: "the state file", lock_path(self.path): "the state's lock file"}
+
+    def close(self) -> None:
+        """Nothing to close for a file; a shared store closes its connection."""
 
     @staticmethod
     def snapshot(state: State) -> bytes:
@@ -124,27 +150,38 @@ class StateStore:
         raise self._write_errored(payload)
 
     def _write_errored(self, payload: bytes) -> StateUnwritable:
-        """Keep the newest state somewhere a person can copy it back from."""
-        for candidate in self._errored_candidates():
+        return self._fallback.save(payload, f"{self.path}: cannot write state file ({self._failure})",
+                                   f"copy it over the state file ('cp {{saved}} {self.path}')")
+
+
+class ErroredFile:
+    """Where a run's newest state goes when its store cannot take it: `errored.*.state.json` in
+    the current directory, else the temporary directory; once chosen, always the same file."""
+
+    def __init__(self) -> None:
+        self.saved: Path | None = None
+
+    def save(self, payload: bytes, problem: str, put_back: str) -> StateUnwritable:
+        """Write `payload` there; the error to raise, saying where it is and how to `put_back`
+        ('{saved}' in it is replaced by the file's name)."""
+        for candidate in self._candidates():
             try:
                 atomic_write(candidate, payload)
             except OSError:
                 continue
-            self._errored = candidate
+            self.saved = candidate
+            how = put_back.replace("{saved}", str(candidate))
             return StateUnwritable(
-                f"{self.path}: cannot write state file ({self._failure}). "
-                f"The new state, with every change HSS accepted in this run, is in {candidate}. "
-                f"Once the cause is fixed, copy it over the state file ('cp {candidate} {self.path}') "
-                "before running again.", candidate)
+                f"{problem}. The new state, with every change HSS accepted in this run, is in {candidate}. "
+                f"Once the cause is fixed, {how} before running again.", candidate)
         return StateUnwritable(
-            f"{self.path}: cannot write state file ({self._failure}), and the new state could not be "
-            "saved anywhere else either. Once the cause is fixed, "
-            "'hss-reconciler plan' shows each registry this run added as '<=' (adopt) and 'apply' "
+            f"{problem}, and the new state could not be saved anywhere else either. Once the cause is "
+            "fixed, 'hss-reconciler plan' shows each registry this run added as '<=' (adopt) and 'apply' "
             "records it again.", None)
 
-    def _errored_candidates(self) -> list[Path]:
-        if self._errored is not None:  # keep rewriting the file already named to the user
-            return [self._errored]
+    def _candidates(self) -> list[Path]:
+        if self.saved is not None:  # keep rewriting the file already named to the user
+            return [self.saved]
         places = [Path.cwd(), Path(tempfile.gettempdir())]
         return [_free_name(place / ERRORED_NAME) for place in places]
 

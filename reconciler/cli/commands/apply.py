@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 yield signals.stop
 
         def changes_done(plan: Plan, result: ApplyResult) -> None:
-            signals.exit_if_interrupted(plan, result, session.store.path, out)
+            signals.exit_if_interrupted(plan, result, session.store.location, out)
 
         say = out.print if args.format == "text" else out.info
         hooks = ApplyHooks(approve=None if saved or args.auto_approve else

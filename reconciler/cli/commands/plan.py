@@ -16,13 +16,10 @@ from reconciler.render.formats import render_plan_as
 
 
 def _check_out(out: str, session: Session) -> None:
-    from reconciler.state.lock import lock_path  # only -out needs it; a bare plan stays lean
-
     if not out:
         raise ReconcilerError("-out: needs a file name")
-    state = session.store.path
     protected = {path: "a registry file this plan reads" for path in session.desired.files}
-    protected |= {state: "the state file", lock_path(state): "the state's lock file"}
+    protected |= session.store.local_files()  # the state file and its lock; none for a shared store
     check_plan_destination(Path(out), protected)
 
 

@@ -1,0 +1,115 @@
+"""The interface of a state backend, whatever stores the bytes.
+
+A backend knows nothing of the state's meaning: it reads the bytes with a
+version token, writes new bytes only if the token still matches
+(compare-and-swap), takes and releases the lock, and lists the versions it
+kept. The meaning (lineage, serial, never going backwards) is checked above it,
+in shared.py and engine/statefile.py, once for every backend.
+
+The version token is opaque: an S3 ETag, a PostgreSQL serial, a local file's
+digest. `None` means "no state yet": writing with `expected=None` creates the
+state only if there is still none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from reconciler.errors import StateError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from reconciler.state.lock import LockInfo
+    from reconciler.state.model import State
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    raw: bytes | None  # None: the store holds no state yet
+    version: str | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One version a backend kept (object versioning, a history table, the `.backup` file)."""
+
+    serial: int | None
+    saved: str  # when, as the store reports it
+    ref: str  # the store's own name for it: a version id, a history row, a path
+
+
+class ConcurrentWrite(StateError):
+    """The stored state is no longer the version this run read: someone else wrote it."""
+
+
+class HeldLock(Protocol):
+    info: LockInfo
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> HeldLock: ...
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None: ...
+
+
+class Backend(Protocol):
+    location: str  # how messages name the store: the path or the URL as given (never a secret)
+    locking: bool  # False only when the user asked for lock=off
+
+    def read(self) -> Snapshot:
+        """The stored bytes (at most MAX_STATE_BYTES) and their version."""
+        ...
+
+    def write(self, payload: bytes, expected: str | None, *, serial: int, lineage: str) -> str | None:
+        """Store `payload` if the stored version is still `expected`; its new version.
+
+        Raises ConcurrentWrite otherwise, and StateError when the store cannot be
+        reached. Returns only once the store has made the write durable.
+        """
+        ...
+
+    def acquire(self, operation: str, timeout: float) -> HeldLock:
+        """Take the lock, waiting up to `timeout` seconds; LockHeld names the holder."""
+        ...
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Remove the lock if its id is `lock_id`; what was removed."""
+        ...
+
+    def history(self, limit: int = 20) -> list[Revision]:
+        """The versions kept, newest first."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Store(Protocol):
+    """What a run reads the state from and checkpoints to: state/store.py's StateStore for a
+    local file (unchanged), shared.py's SharedStore for a backend behind a URL."""
+
+    @property
+    def location(self) -> str: ...
+
+    def load(self) -> State: ...
+
+    def snapshot(self, state: State) -> bytes:
+        """The bytes of the next version of `state` (its serial raised), taken under the caller's lock."""
+        ...
+
+    def write(self, payload: bytes) -> None:
+        """Make `payload` the state, durably; StateUnwritable says where it went instead."""
+        ...
+
+    def exists(self) -> bool: ...
+
+    def acquire(self, operation: str, timeout: float) -> HeldLock: ...
+
+    def prepare_locked(self) -> None: ...
+
+    def local_files(self) -> dict[Path, str]: ...
+
+    def close(self) -> None: ...
