@@ -94,13 +94,31 @@ def test_try_repo_validate_fails_naming_only_the_bad_file(
     assert "registries/bad.yaml:14:15: registries[0].protocol: " in result.stdout
 
 
-def test_sample_config_formats_then_validates(hook_repo: tuple[Path, str], tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit store for the tests that run the sample config: the hook's virtualenv is built once."""
+    return tmp_path_factory.mktemp("store")
+
+
+def _renamed(text: str, names: dict[str, str]) -> str:
+    for old, new in names.items():
+        text = text.replace(old, new)
+    return text
+
+
+def _with_sample_config(sample: Path, hook_repo: tuple[Path, str]) -> None:
     repo, rev = hook_repo
-    sample = _sample(tmp_path, {"good.yaml": GOOD, "messy.yaml": MESSY.replace("harbor-prod", "harbor-2")})
     config = SAMPLE_CONFIG.read_text()
     config = config.replace("https://github.com/your-org/hss-reconciler", str(repo)).replace("v0.1.0", rev)
     (sample / ".pre-commit-config.yaml").write_text(config)
-    store = tmp_path / "store"
+
+
+def test_sample_config_formats_then_validates(hook_repo: tuple[Path, str], tmp_path: Path,
+                                              store: Path) -> None:
+    # Other names: the validate hook reads the whole workspace, where a repeated name is an error.
+    renamed = {"harbor-prod": "harbor-2", "jfrog-build": "jfrog-2"}
+    sample = _sample(tmp_path, {"good.yaml": GOOD, "messy.yaml": _renamed(MESSY, renamed)})
+    _with_sample_config(sample, hook_repo)
 
     good = _pre_commit("run", "--files", "registries/good.yaml", cwd=sample, home=store)
     assert good.code == 0, good.output
@@ -109,6 +127,21 @@ def test_sample_config_formats_then_validates(hook_repo: tuple[Path, str], tmp_p
     messy = _pre_commit("run", "--files", "registries/messy.yaml", cwd=sample, home=store)
     assert messy.code == 1, messy.output
     assert "files were modified by this hook" in messy.stdout
-    assert (sample / "registries" / "messy.yaml").read_text() == GOOD.replace("harbor-prod", "harbor-2")
+    assert (sample / "registries" / "messy.yaml").read_text() == _renamed(GOOD, renamed)
     again = _pre_commit("run", "--files", "registries/messy.yaml", cwd=sample, home=store)
     assert again.code == 0, again.output
+
+
+def test_validate_hook_finds_a_registry_declared_again_in_an_unstaged_file_of_the_workspace(
+        hook_repo: tuple[Path, str], tmp_path: Path, store: Path) -> None:
+    # Issue 19.6: only the new file is staged; the registry it repeats is in a committed one.
+    sample = _sample(tmp_path, {"committed.yaml": GOOD})
+    _with_sample_config(sample, hook_repo)
+    (sample / "registries" / "Copy.YAML").write_text(GOOD)
+    subprocess.run([*GIT, "add", "registries/Copy.YAML"], cwd=sample, check=True, env=_env(sample))
+
+    result = _pre_commit("run", "hss-reconciler-validate", cwd=sample, home=store)
+
+    assert result.code == 1, result.output
+    assert "registry 'harbor-prod' is declared twice in target" in result.stdout
+    assert "registries/Copy.YAML" in result.stdout and "registries/committed.yaml" in result.stdout

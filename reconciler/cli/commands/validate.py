@@ -8,18 +8,53 @@ from pathlib import Path
 
 from reconciler.cli.output import Output
 from reconciler.config.envcheck import check_secret_references
-from reconciler.config.warnings import config_warnings
+from reconciler.config.model import Desired
+from reconciler.config.problems import ConfigProblems, Problem
 from reconciler.config.workspace import load_workspace
 
 
+def workspaces_of(paths: list[Path]) -> list[Path]:
+    """The directory each path is in (a directory stands for itself), each once, in order.
+
+    pre-commit passes only the staged files; validated alone, a registry declared
+    again in an unstaged file of the same directory passed (issue 19.6). Each
+    directory is one workspace, as plan reads it, so two directories are checked apart.
+    """
+    found: dict[Path, None] = {}
+    for path in paths:
+        # A path that is not there stays itself, for the loader to refuse by name.
+        found.setdefault(path.parent if path.exists() and not path.is_dir() else path, None)
+    return list(found)
+
+
+def _load(workspaces: list[list[Path]], check_env: bool) -> list[Desired]:
+    """Every workspace loaded; the problems of all of them raised together."""
+    loaded: list[Desired] = []
+    problems: list[Problem] = []
+    for paths in workspaces:
+        try:
+            desired = load_workspace(paths, os.environ)
+            if check_env:
+                check_secret_references(desired)
+        except ConfigProblems as exc:
+            problems.extend(exc.problems)
+            continue
+        loaded.append(desired)
+    if problems:
+        raise ConfigProblems(problems)
+    return loaded
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
-    desired = load_workspace([Path(p) for p in args.paths] or [Path(".")], os.environ)
-    if args.check_env:
-        check_secret_references(desired)
-    for warning in config_warnings(desired):  # the warnings plan would give, from the files alone
+    paths = [Path(p) for p in args.paths] or [Path(".")]
+    workspaces = [[d] for d in workspaces_of(paths)] if args.workspace_of else [paths]
+    loaded = _load(workspaces, args.check_env)
+    for warning in (w for desired in loaded for w in desired.warnings):
         out.warn(warning)
-    count, files = len(desired.registries), len(desired.files)
-    out.print(f"Success! {count} registr{'y' if count == 1 else 'ies'} in {len(desired.targets)} "
-              f"target{'s' if len(desired.targets) != 1 else ''} ({files} file{'s' if files != 1 else ''}) "
+    count = sum(len(d.registries) for d in loaded)
+    targets = sum(len(d.targets) for d in loaded)
+    files = sum(len(d.files) for d in loaded)
+    out.print(f"Success! {count} registr{'y' if count == 1 else 'ies'} in {targets} "
+              f"target{'s' if targets != 1 else ''} ({files} file{'s' if files != 1 else ''}) "
               "are valid.")
     return 0
