@@ -165,8 +165,10 @@ def _workspace(detailed: bool) -> _Parser:
     ws = _Parser(add_help=False)
     ws.add_argument("paths", nargs="*", metavar="PATH",
                     help="registry files or directories of *.yaml/*.yml (default: .)")
-    ws.add_argument("--state", metavar="PATH",
-                    help="state file (default: hss-reconciler.state.json in the workspace directory)")
+    ws.add_argument("--state", metavar="PATH|URL",
+                    help="state file, or a shared store: s3://BUCKET/KEY?endpoint=URL&region=R or "
+                         "postgresql://USER@HOST:PORT/DB?table=T (default: HSS_STATE, else "
+                         "hss-reconciler.state.json in the workspace directory)")
     ws.add_argument("--refresh", type=_bool, default=True, metavar="BOOL",
                     help="read the live registries from HSS first (default: true)")
     ws.add_argument("--target", action="append", metavar="NAME",
@@ -190,8 +192,9 @@ def _workspace(detailed: bool) -> _Parser:
 
 
 def _state_file(parser: argparse.ArgumentParser, where: str = "in the workspace directory") -> None:
-    parser.add_argument("--state", metavar="PATH",
-                        help=f"state file (default: hss-reconciler.state.json {where})")
+    parser.add_argument("--state", metavar="PATH|URL",
+                        help=f"state file or s3:// / postgresql:// URL (default: HSS_STATE, else "
+                             f"hss-reconciler.state.json {where})")
 
 
 def _state_workspace(parser: argparse.ArgumentParser) -> None:
@@ -270,6 +273,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="save the plan (no secrets, references only) for 'apply FILE'")
     p.add_argument("--refresh-only", action="store_true",
                    help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
     _locking(p, writes=False)
     _input(p)
 
@@ -288,6 +293,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="wait until new and updated registries leave 'accessing'; any 'fail' exits 1")
     p.add_argument("--wait-timeout", type=_duration, default=300.0, metavar="DURATION",
                    help="how long --wait waits (default: 5m)")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="change nothing in HSS: after approval, record what HSS has now in the state, "
+                        "so accepted drift stops being reported")
     p.add_argument("--refresh-only", action="store_true",
                    help="change nothing in HSS: after approval, record what HSS has now in the state, "
                         "so accepted drift stops being reported")
@@ -317,7 +325,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
 
     p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
-                       help="inspect or edit the state: list, show NAME, rm NAME",
+                       help="inspect, edit or move the state: list, show, rm, pull, push, migrate",
                        description="Read or edit the state file directly. Give the PATHs plan is given "
                                    "(or --state): the state is found where plan finds it.\n\n"
                                    "examples:\n  hss-reconciler state list registries/\n"
@@ -332,6 +340,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     q = state_sub.add_parser("rm", parents=[common],
                              help="forget NAME: drop it from the state, keep it in HSS")
     q.add_argument("name", metavar="NAME", help="registry name or address")
+    _state_workspace(q)
+    _locking(q, writes=True)
+    q = state_sub.add_parser("pull", parents=[common], help="write the state (local or shared) to stdout")
+    _state_workspace(q)
+    q = state_sub.add_parser("push", parents=[common],
+                             help="make FILE the state: refused if it is older or of another lineage")
+    q.add_argument("file", metavar="FILE", help="a state file, e.g. one 'state pull' wrote")
+    q.add_argument("--force", action="store_true",
+                   help="push even an older state or one of another lineage (the serial still goes up)")
+    _state_workspace(q)
+    _locking(q, writes=True)
+    q = state_sub.add_parser("migrate", parents=[common],
+                             help="copy the state to another store under both locks, and verify it")
+    q.add_argument("--to", required=True, metavar="PATH|URL", help="where the state goes")
+    q.add_argument("--force", action="store_true", help="replace a different state already there")
     _state_workspace(q)
     _locking(q, writes=True)
 

@@ -74,6 +74,14 @@ class Api:
         self._call("POST", self._base, json=body)
         return str(self.by_name()[name]["id"])
 
+    def add_many(self, bodies: list[dict[str, Any]]) -> None:
+        """Many registries made by hand at once (`registry(name, ...)` bodies), on one connection:
+        a client per call costs a TLS context each, ~70 ms."""
+        with httpx.Client(headers={"X-Auth-Token": self.hss.token}) as client:
+            for body in bodies:
+                client.post(self._base, json={**body, "registry_password": "unmanaged-secret"}
+                            ).raise_for_status()
+
     def update(self, registry_id: str, **fields: Any) -> None:
         self._call("PUT", f"{self._base}/{registry_id}", json={**fields, "registry_password": "x-secret"})
 

@@ -1,0 +1,176 @@
+"""`export`: registry files for the registries a target already has in HSS.
+
+The onboarding step of a team whose registries were made by hand: list the
+target, write one registry file that declares each registry exactly as HSS
+has it (so the next plan only adopts), with every password a `{env: NAME}`
+reference (HSS never returns passwords; see engine/envnames.py for NAME).
+Registries already in a given state are left out, as are those a registry
+file could not declare (each with the reason). Nothing is written unless the
+whole file can be, and an existing file is replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.atomicfile import atomic_write
+from reconciler.config.endpoints import resolve_endpoint
+from reconciler.config.lookalikes import skeleton
+from reconciler.config.model import TargetConfig
+from reconciler.config.workspace import ENDPOINT_ENV
+from reconciler.engine.envnames import password_variables
+from reconciler.engine.options import Connection
+from reconciler.engine.registryfile import (
+    Layout,
+    document_problems,
+    entry_problem,
+    registry_entry,
+    registry_file_text,
+    target_document,
+)
+from reconciler.engine.session import hss_clients
+from reconciler.errors import ReconcilerError
+from reconciler.registry import LiveRegistry, TargetKey, comparable, registry_address
+from reconciler.state.store import StateStore
+
+FILE_MODE = 0o644  # a registry file holds no secret, and is meant for git
+_OPTION_OF = {"target.region": "--region", "target.project_id": "--project-id",
+              "target.enterprise_project_id": "--enterprise-project-id", "target.endpoint": "--endpoint"}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    target: TargetKey
+    out: Path  # the directory the file goes to (made if missing)
+    endpoint: str | None = None  # written into the file; default HSS_ENDPOINT, then the region's
+    state: Path | None = None  # leave out what this state manages
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Exported:
+    address: str
+    variable: str  # the environment variable its password reference names
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    registries: list[Exported] = field(default_factory=list)
+    managed: int = 0  # left out: the state manages them already
+    left_out: dict[str, str] = field(default_factory=dict)  # registry name -> why it cannot be declared
+    written: bool = False  # False: nothing to export, so no file
+
+
+def file_name(target: TargetKey) -> str:
+    """`<region>.<project_id>[.<enterprise_project_id>].yaml`, characters outside [A-Za-z0-9_-] as `_`."""
+    parts = [target.region, target.project_id]
+    if target.enterprise_project_id != "0":
+        parts.append(target.enterprise_project_id)
+    return ".".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in parts) + ".yaml"
+
+
+def _check_target(target: dict[str, Any]) -> None:
+    problems = document_problems(target, [])
+    if problems:
+        where, _, message = problems[0].partition(": ")
+        raise ReconcilerError(f"{_OPTION_OF.get(where, where)}: {message}")
+
+
+def _managed(state_path: Path | None, target: TargetKey) -> tuple[set[str], set[str]]:
+    """The ids and names the state manages in `target`."""
+    if state_path is None:
+        return set(), set()
+    if not state_path.exists():
+        raise ReconcilerError(f"--state {state_path}: no such file")
+    entries = [e for e in StateStore(state_path).load().entries.values() if e.target == target]
+    return {e.registry_id for e in entries if e.registry_id}, {e.name for e in entries}
+
+
+def _select(live: list[LiveRegistry], target: dict[str, Any], ids: set[str], names: set[str],
+            result: ExportResult) -> dict[str, dict[str, Any]]:
+    """Each exportable registry's fields, by name; what is left out is counted or explained."""
+    chosen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, str] = {}  # skeleton -> the name that has it
+    for item in sorted(live, key=lambda i: (str(i["registry_name"]), str(i["id"]))):
+        name = str(item["registry_name"])
+        if str(item["id"]) in ids or name in names:
+            result.managed += 1
+            continue
+        fields = {"registry_name": name, **comparable(item)}
+        why = entry_problem(target, registry_entry(fields, "PASSWORD"))
+        alike = seen.get(skeleton(name))
+        if why is None and alike is not None:
+            why = (f"reads the same as {alike!r}, exported already; HSS listed the name twice"
+                   if alike == name else f"reads the same as {alike!r}, exported already")
+        if why:
+            result.left_out[name] = why
+            continue
+        seen[skeleton(name)] = name
+        chosen[name] = fields
+    return chosen
+
+
+def _write_new(path: Path, payload: bytes) -> None:
+    """Write `path` whole, or not at all, and only if it does not exist (no clobbering race)."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)  # fails if the name exists, whatever made it meanwhile
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _write(path: Path, text: str, overwrite: bool) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReconcilerError(f"--out {path.parent}: cannot make the directory: {exc.strerror or exc}"
+                              ) from None
+    try:
+        if overwrite:
+            atomic_write(path, text.encode("utf-8"), mode=FILE_MODE)
+        else:
+            _write_new(path, text.encode("utf-8"))
+    except FileExistsError:
+        raise ReconcilerError(f"{path}: already exists; nothing was written. Pass --overwrite to "
+                              "replace it, or choose another --out directory.") from None
+    except OSError as exc:
+        raise ReconcilerError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def export(request: ExportRequest, connection: Connection, layout: Layout) -> ExportResult:
+    """List the target, write its registry file, and say which variables to set."""
+    target = target_document(request.target, request.endpoint)
+    _check_target(target)
+    endpoint = request.endpoint or os.environ.get(ENDPOINT_ENV) \
+        or resolve_endpoint(request.target.region, os.environ)
+    result = ExportResult(request.out / file_name(request.target))
+    if not request.overwrite and (result.path.exists() or result.path.is_symlink()):
+        raise ReconcilerError(f"{result.path}: already exists; nothing was listed or written. Pass "
+                              "--overwrite to replace it, or choose another --out directory.")
+    ids, names = _managed(request.state, request.target)
+    with hss_clients([TargetConfig(request.target, endpoint)], connection) as clients:
+        live = clients[request.target].list_registries()
+    chosen = _select(live, target, ids, names, result)
+    if not chosen:
+        return result
+    variables = password_variables(chosen)
+    entries = [registry_entry(chosen[name], variables[name]) for name in sorted(chosen)]
+    text = registry_file_text(target, entries, str(result.path), layout)
+    _write(result.path, text, request.overwrite)
+    result.written = True
+    result.registries = [Exported(registry_address(request.target, name), variables[name])
+                         for name in sorted(chosen)]
+    return result
