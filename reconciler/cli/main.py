@@ -273,8 +273,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="save the plan (no secrets, references only) for 'apply FILE'")
     p.add_argument("--refresh-only", action="store_true",
                    help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
-    p.add_argument("--refresh-only", action="store_true",
-                   help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
     _locking(p, writes=False)
     _input(p)
 
@@ -293,9 +291,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="wait until new and updated registries leave 'accessing'; any 'fail' exits 1")
     p.add_argument("--wait-timeout", type=_duration, default=300.0, metavar="DURATION",
                    help="how long --wait waits (default: 5m)")
-    p.add_argument("--refresh-only", action="store_true",
-                   help="change nothing in HSS: after approval, record what HSS has now in the state, "
-                        "so accepted drift stops being reported")
     p.add_argument("--refresh-only", action="store_true",
                    help="change nothing in HSS: after approval, record what HSS has now in the state, "
                         "so accepted drift stops being reported")
@@ -323,6 +318,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _input(p)
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+
+    p = sub.add_parser("export", parents=[common], formatter_class=formatter,
+                       help="write a registry file for the registries a target already has in HSS",
+                       description="List one target's registries and write one registry file declaring "
+                                   "them as HSS has them, each password an {env: NAME} reference; the "
+                                   "next plan adopts them.\n\nexample:\n  hss-reconciler export "
+                                   "--region ap-southeast-1 --project-id 0b5f... --out registries/")
+    p.add_argument("--region", required=True, metavar="REGION", help="the target's region")
+    p.add_argument("--project-id", required=True, metavar="ID", help="the target's project")
+    p.add_argument("--enterprise-project-id", default="0", metavar="ID", help="(default: 0)")
+    p.add_argument("--endpoint", metavar="URL",
+                   help="HSS endpoint, also written into the file (default: HSS_ENDPOINT, then the region's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory of the file (made if missing)")
+    p.add_argument("--state", metavar="PATH", help="leave out the registries this state manages")
+    p.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
+    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    p.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
+                   help="the most one HSS call may take, retries included (default: 60s)")
 
     p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="inspect, edit or move the state: list, show, rm, pull, push, migrate",
