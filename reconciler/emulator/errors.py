@@ -4,7 +4,10 @@ HSS and its API gateway (APIG) answer errors as JSON ``{"error_code",
 "error_msg"}`` with an ``X-Request-Id`` header. The codes below follow the
 public APIG error table and HSS conventions where those are documented; where
 they are not (duplicate name, quota), the emulator picks a code in the HSS
-range and this module is the one place that says so.
+range and this module is the one place that says so. Searched for issue 16.7:
+the part of HSS's error-code table we could read
+(https://support.huaweicloud.com/intl/en-us/api-hss2.0/ErrorCode.html, HSS.0001
+to HSS.1021) has no code for a duplicate registry name or a registry count.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from dataclasses import dataclass, field
 # HSS (backend) codes, all HTTP 400 like the real service's validation errors.
 INVALID_PARAMETER = "HSS.0001"  # a body, path or query value out of its documented range
 NOT_FOUND = "HSS.0011"  # the real API's convention for an unknown id: 400, not 404
-DUPLICATE_NAME = "HSS.1064"  # registry_name already used in this project/enterprise project
-QUOTA_EXCEEDED = "HSS.1065"  # more than max_registries_per_project registries
+# invented: HSS.1064 and HSS.1065 are in no HSS document we found. The real service's
+# answer to a duplicate registry_name or a full project is undocumented; HSS.1002
+# ("Available quotas are insufficient") is the protection quota, not a registry count.
+DUPLICATE_NAME = "HSS.1064"  # invented: registry_name already used in this project/enterprise project
+QUOTA_EXCEEDED = "HSS.1065"  # invented: more than max_registries_per_project registries
 
 # Gateway (APIG) codes, from the public APIG error table.
 API_NOT_FOUND = "APIG.0101"  # 404: no such path, or no such method on it

@@ -4,13 +4,15 @@ Status is computed when read, not by a background job: a registry is
 ``accessing`` until ``access_delay_seconds`` have passed since it was added or
 last updated, then ``success``, or ``fail`` (``REQUEST_API_ERROR``) when its
 address contains ``fail_addr_substring``, which is how tests make a registry
-unreachable. A forced failure (control endpoint) wins until the next update,
+unreachable. ``images_num`` is what the last successful sync found (see
+``images_found``). A forced failure (control endpoint) wins until the next update,
 which is a new access attempt. The password is dropped on the way in: HSS does
 not store it, so neither does its emulator.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -41,6 +43,18 @@ INFO_FIELDS = (
 
 # huaweicloudsdkhss ListRegistryResponse: data_list holds 0-100 items.
 MAX_PAGE_ITEMS = 100
+MAX_IMAGES_FOUND = 50  # invented: a small registry; RegistryInfo documents images_num as 0-20,000
+
+
+def images_found(fields: Mapping[str, str]) -> int:
+    """How many images a sync of this registry finds: 1-50, fixed by its address and namespace.
+
+    invented: HSS counts the images it synced from the registry; the emulator
+    has no registry to read, so the count is derived from where it would read,
+    stable across runs and restarts, and changes when the address does.
+    """
+    where = f"{fields['registry_addr']}/{fields.get('namespace', '')}".encode()
+    return int.from_bytes(hashlib.sha256(where).digest()[:4], "big") % MAX_IMAGES_FOUND + 1
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,8 @@ class RegistryStore:
         info["status"] = status
         if reason is not None:
             info["fail_reason"] = reason
-        info["images_num"] = 0
+        # invented: nothing is counted before the first sync or while HSS cannot reach the registry.
+        info["images_num"] = images_found(registry.fields) if status == "success" else 0
         info["latest_sync_time"] = synced
         return info
 

@@ -36,13 +36,13 @@ EPS = "0"
 PASSWORD = "Pw-" + "s3cr3t-value-never-echoed"
 
 
-def _client(url: str, ak: str, sk: str) -> Any:
+def _client(url: str, ak: str, sk: str, project: str = PROJECT) -> Any:
     config = HttpConfig.get_default_config()
     config.ignore_ssl_verification = True  # the emulator is plain http; nothing to verify
     config.retry_times = 0
     return (HssClient.new_builder()
             .with_http_config(config)
-            .with_credentials(BasicCredentials(ak, sk, PROJECT))
+            .with_credentials(BasicCredentials(ak, sk, project))
             .with_endpoints([url])
             .build())
 
