@@ -21,17 +21,28 @@ EXIT_CODES: tuple[tuple[str, str], ...] = (
     ("130 / 143", "interrupted (SIGINT / SIGTERM)"),
 )
 
+# The credential chain in its order (hss/credsources/chain.py); a test holds this list to the
+# variable names that code reads.
 CREDENTIALS: tuple[tuple[str, str], ...] = (
+    ("HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE",
+     "federation: an OIDC ID token exchanged at IAM for temporary AK/SK (tried first)"),
+    ("HUAWEICLOUD_SDK_IAM_ENDPOINT", "the IAM endpoint of that exchange"),
     ("HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK", "AK/SK that sign every request (SDK-HMAC-SHA256)"),
     ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "the security token of a temporary AK/SK"),
     ("CLOUD_SDK_AK, CLOUD_SDK_SK", "the same AK/SK under the names of the HSS API samples"),
     ("HSS_AUTH_TOKEN", "an IAM token, sent as X-Auth-Token, instead of AK/SK"),
+    ("HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+     "the profile file (default ~/.huaweicloud/credentials), tried when no variable above is set"),
+    ("HSS_METADATA_ENDPOINT", "the ECS/CCE metadata service of agency credentials (tried next)"),
+    ("HC_CONTAINER_CREDENTIALS_FULL_URI, HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+     "CCE pod identity (tried last)"),
 )
 
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
     *CREDENTIALS,
-    ("HSS_ENDPOINT", "the HSS endpoint of every target, overriding the files' target.endpoint "
-                     "(default: https://hss.REGION.myhuaweicloud.com)"),
+    ("HSS_ENDPOINT", "the HSS endpoint of every target, before the files' target.endpoint"),
+    ("HUAWEICLOUD_SDK_REGION_HSS_<REGION>, HUAWEICLOUD_SDK_REGIONS_FILE",
+     "a region's endpoint as the official SDK finds it, when neither of the above names one"),
     ("HSS_SECRETS_DIR", "directories a {file: PATH} password may also be read from"),
     ("NO_COLOR", "no colour (like --no-color)"),
     ("FORCE_COLOR, CLICOLOR_FORCE", "colour even when the output is not a terminal (unless 0 or false)"),
@@ -43,12 +54,22 @@ COLOUR_PRECEDENCE = ("colour: --no-color, then NO_COLOR, then FORCE_COLOR or CLI
                      "then whether the output is a terminal; the first that applies decides")
 
 
+NAME_WIDTH = 34  # as argparse lays out options: a longer name gets a line of its own
+
+
 def _rows(title: str, rows: tuple[tuple[str, str], ...]) -> str:
     import textwrap  # only when help is shown: the parser is built at every start
 
-    width = max(len(name) for name, _ in rows) + 4
-    return "\n".join([f"{title}:", *(textwrap.fill(text, WIDTH, initial_indent=f"  {name}".ljust(width),
-                                                    subsequent_indent=" " * width) for name, text in rows)])
+    lines = [f"{title}:"]
+    indent = " " * (NAME_WIDTH + 2)
+    for name, text in rows:
+        head = f"  {name}"
+        if len(head) > NAME_WIDTH:
+            lines.append(head)
+            head = ""
+        lines.append(textwrap.fill(text, WIDTH, initial_indent=head.ljust(NAME_WIDTH + 2),
+                                   subsequent_indent=indent))
+    return "\n".join(lines)
 
 
 def epilog() -> str:

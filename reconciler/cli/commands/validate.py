@@ -10,6 +10,7 @@ from reconciler.cli.output import Output
 from reconciler.config.envcheck import check_secret_references
 from reconciler.config.model import Desired
 from reconciler.config.problems import ConfigProblems, Problem
+from reconciler.config.warnings import config_warnings
 from reconciler.config.workspace import load_workspace
 
 
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     paths = [Path(p) for p in args.paths] or [Path(".")]
     workspaces = [[d] for d in workspaces_of(paths)] if args.workspace_of else [paths]
     loaded = _load(workspaces, args.check_env)
-    for warning in (w for desired in loaded for w in desired.warnings):
+    # The warnings plan would give from the files alone (config/warnings.py).
+    for warning in (w for desired in loaded for w in config_warnings(desired)):
         out.warn(warning)
     count = sum(len(d.registries) for d in loaded)
     targets = sum(len(d.targets) for d in loaded)
