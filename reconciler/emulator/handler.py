@@ -17,12 +17,11 @@ import socket
 import socketserver
 import time
 import uuid
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.emulator import api, control, routes
+from reconciler.emulator import api, control, routes, vending
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.auth import ReceivedRequest
 from reconciler.emulator.errors import API_NOT_FOUND, BAD_REQUEST, INTERNAL_ERROR, ApiFailure
@@ -47,17 +46,6 @@ def decode_query(raw: str) -> list[tuple[str, str]]:
         name, _, value = part.partition("=")
         pairs.append((unquote(name), unquote(value)))
     return pairs
-
-
-def utf8_headers(received: Message) -> dict[str, str]:
-    """Header values as APIG reads them: UTF-8.
-
-    http.server decodes header bytes as Latin-1, so a value the SDK signed as
-    UTF-8 text (a non-ASCII X-Project-Id) arrived as mojibake and its valid
-    signature failed. Latin-1 gives the raw bytes back one for one; bytes that
-    are not UTF-8 become U+FFFD, and a signature over them fails, as at APIG.
-    """
-    return {name: value.encode("latin-1").decode("utf-8", "replace") for name, value in received.items()}
 
 class HttpServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that carries the emulator state for its handlers."""
@@ -128,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
             if raw_path == control.PREFIX or raw_path.startswith(control.PREFIX + "/"):
                 status, payload = control.handle(self.app, self.command, raw_path, body)
                 self._send(status, payload)
+            elif vending.handles(raw_path):  # IAM, metadata, pod identity: other services, own checks
+                answer = vending.handle(self.app, self.command, raw_path, dict(self.headers.items()), body)
+                self._send(answer.status, answer.body, answer.headers, answer.content_type)
             else:
                 self._serve_api(raw_path, raw_query, body)
         except ApiFailure as failure:
@@ -149,7 +140,8 @@ class Handler(BaseHTTPRequestHandler):
         app = self.app
         self.counted = True
         request = ReceivedRequest(
-            self.command, raw_path, decode_query(raw_query), utf8_headers(self.headers), body,
+            self.command, raw_path, decode_query(raw_query),
+            dict(self.headers.items()), body,
         )
         with app.stats.in_flight(route.operation):
             config = app.config
@@ -194,11 +186,13 @@ class Handler(BaseHTTPRequestHandler):
         return ApiFailure(status, BAD_REQUEST, message, {"Connection": "close"})
 
     def _send(
-        self, status: int, payload: dict[str, Any] | None, headers: dict[str, str] | None = None
+        self, status: int, payload: dict[str, Any] | bytes | None, headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        data = payload if isinstance(payload, bytes) else b"" if payload is None else json.dumps(
+            payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Request-Id", self.request_id)
         for name, value in (headers or {}).items():
