@@ -17,6 +17,7 @@ import socket
 import socketserver
 import time
 import uuid
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -46,6 +47,17 @@ def decode_query(raw: str) -> list[tuple[str, str]]:
         name, _, value = part.partition("=")
         pairs.append((unquote(name), unquote(value)))
     return pairs
+
+
+def utf8_headers(received: Message) -> dict[str, str]:
+    """Header values as APIG reads them: UTF-8.
+
+    http.server decodes header bytes as Latin-1, so a value the SDK signed as
+    UTF-8 text (a non-ASCII X-Project-Id) arrived as mojibake and its valid
+    signature failed. Latin-1 gives the raw bytes back one for one; bytes that
+    are not UTF-8 become U+FFFD, and a signature over them fails, as at APIG.
+    """
+    return {name: value.encode("latin-1").decode("utf-8", "replace") for name, value in received.items()}
 
 class HttpServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that carries the emulator state for its handlers."""
@@ -140,8 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         app = self.app
         self.counted = True
         request = ReceivedRequest(
-            self.command, raw_path, decode_query(raw_query),
-            dict(self.headers.items()), body,
+            self.command, raw_path, decode_query(raw_query), utf8_headers(self.headers), body,
         )
         with app.stats.in_flight(route.operation):
             config = app.config
