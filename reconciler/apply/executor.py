@@ -324,7 +324,7 @@ class _Run:
     def _entry(registry: DesiredRegistry, registry_id: str | None,
                password_version: int | None) -> StateEntry:
         return StateEntry(registry.target, registry.name, registry_id, dict(registry.attributes),
-                          password_version)
+                          password_version, registry.endpoint)
 
     def _record(self, registry: DesiredRegistry, registry_id: str | None,
                 password_version: int | None) -> None:

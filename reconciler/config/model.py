@@ -37,6 +37,9 @@ class DesiredRegistry:
     location: Location
     password_location: Location
     base_dir: Path  # where a {file: PATH} reference is resolved from
+    # The endpoint a file names for the target, without user@, which the state records so a plan
+    # can still reach the target once no file declares it (None: the region's endpoint).
+    endpoint: str | None = None
 
     @property
     def address(self) -> str:

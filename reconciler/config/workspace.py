@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,13 @@ from reconciler.secrets import SecretRef
 YAML_SUFFIXES = (".yaml", ".yml")
 ENDPOINT_ENV = "HSS_ENDPOINT"
 MAX_REGISTRIES_PER_TARGET = 100
+
+
+def without_user(endpoint: str) -> str:
+    """`endpoint` without a `user@` or `user:password@` part: what the state may record."""
+    scheme, sep, rest = endpoint.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _declares(path: Path) -> bool:
@@ -173,11 +181,20 @@ class _Merger:
             return ""
         return found.endpoint
 
+    def _record_endpoint(self, key: TargetKey, endpoint: str) -> None:
+        """Give each registry of `key` the endpoint its file named, for the state to record."""
+        registries = self.desired.registries
+        for address, registry in registries.items():
+            if registry.target == key:
+                registries[address] = replace(registry, endpoint=endpoint)
+
     def finish(self) -> Desired:
         counts = Counter(registry.target for registry in self.desired.registries.values())
         for key, target in self.desired.targets.items():
             named = self.named_endpoints.get(key)
             target.endpoint = self.endpoint_override or (named[0] if named else self._region_endpoint(key))
+            if named:
+                self._record_endpoint(key, without_user(named[0]))
             count = counts[key]
             if count > MAX_REGISTRIES_PER_TARGET:
                 self.desired.warnings.append(

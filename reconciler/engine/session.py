@@ -27,6 +27,7 @@ from reconciler.config.workspace import ENDPOINT_ENV, load_workspace
 from reconciler.engine.locate import state_location
 from reconciler.engine.names import unknown_selection
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
+from reconciler.engine.statefile import open_store
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
 from reconciler.plan.compare import differences
@@ -37,7 +38,6 @@ from reconciler.plan.refreshonly import refresh_only_plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.plan.unresolved import unresolved_password_warnings
 from reconciler.registry import TargetKey
-from reconciler.engine.statefile import open_store
 from reconciler.state.model import State
 
 if TYPE_CHECKING:
@@ -105,12 +105,18 @@ class Session:
         return self.store.exists()
 
     def targets(self) -> list[TargetConfig]:
-        """Declared targets plus any the state still has registries in."""
+        """Declared targets plus any the state still has registries in.
+
+        A target no file declares any more is reached at HSS_ENDPOINT, else at the endpoint
+        its file named when its registries were recorded, else at its region's (issue 19.1).
+        """
         targets = dict(self.desired.targets)
         override = os.environ.get(ENDPOINT_ENV)
+        recorded = {} if override else recorded_endpoints(self.state, set(targets))
         for entry in self.state.entries.values():
             if entry.target not in targets:
-                endpoint = override or resolve_endpoint(entry.target.region, os.environ)
+                endpoint = override or recorded.get(entry.target) or resolve_endpoint(entry.target.region,
+                                                                                    os.environ)
                 targets[entry.target] = TargetConfig(entry.target, endpoint)
         return [targets[k] for k in sorted(targets)]
 
@@ -173,6 +179,26 @@ class Session:
             raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
                                  f"plan with 'hss-reconciler plan -out {source}' and review it.")
         return fresh
+
+
+def recorded_endpoints(state: State, declared: set[TargetKey]) -> dict[TargetKey, str]:
+    """The endpoint recorded for each target not `declared` that has one; two for one target is an error.
+
+    Entries are written as their registries change, so after a target's file changed its
+    endpoint, entries not applied since still hold the old one: guessing could send the
+    plan (and the credentials) to the wrong host, so the user chooses.
+    """
+    found: dict[TargetKey, str] = {}
+    for entry in state.entries.values():
+        if entry.endpoint is None or entry.target in declared:
+            continue
+        seen = found.setdefault(entry.target, entry.endpoint)
+        if seen != entry.endpoint:
+            raise ReconcilerError(
+                f"target {entry.target}: the state records two endpoints for it, {seen} and "
+                f"{entry.endpoint}, and no registry file declares it any more; set HSS_ENDPOINT to "
+                "the one to use, or restore the target's file")
+    return found
 
 
 @contextmanager

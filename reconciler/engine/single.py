@@ -12,11 +12,11 @@ from typing import Any
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands, needs_upload_command
 from reconciler.engine.names import resolve_address
 from reconciler.engine.session import Session
+from reconciler.engine.statefile import open_store
 from reconciler.errors import ReconcilerError
 from reconciler.registry import comparable
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
-from reconciler.engine.statefile import open_store
 
 
 def live_by_id(session: Session) -> dict[str, dict[str, Any]]:
@@ -64,7 +64,7 @@ def import_registry(session: Session, name: str, registry_id: str, declared_in: 
                               f"in HSS, not {registry.name!r}; HSS cannot rename a registry, so declare it "
                               "under its HSS name to import it")
     attributes = {"registry_name": registry.name, **{k: str(v) for k, v in comparable(live).items()}}
-    entry = StateEntry(registry.target, registry.name, registry_id, attributes)
+    entry = StateEntry(registry.target, registry.name, registry_id, attributes, endpoint=registry.endpoint)
     Checkpointer(session.store, session.state).commit(lambda s: s.put(entry))
     return address
 

@@ -72,5 +72,6 @@ def refreshed_entries(plan: Plan, state: State) -> tuple[list[StateEntry], list[
                 attributes.pop(drift.field, None)
             else:
                 attributes[drift.field] = str(drift.live)
-        put.append(StateEntry(entry.target, entry.name, registry_id, attributes, entry.password_version))
+        put.append(StateEntry(entry.target, entry.name, registry_id, attributes, entry.password_version,
+                              entry.endpoint))
     return put, removed

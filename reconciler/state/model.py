@@ -32,15 +32,21 @@ class StateEntry:
     registry_id: str | None  # None: the add was accepted but the id not found yet
     attributes: dict[str, str]
     password_version: int | None = None
+    # The endpoint a registry file named for the target (never its user name or password), so a
+    # plan still reaches the target once no file declares it; None: the region's endpoint.
+    endpoint: str | None = None
 
     @property
     def address(self) -> str:
         return registry_address(self.target, self.name)
 
     def to_json(self) -> dict[str, Any]:
+        target = self.target.to_json()
+        if self.endpoint is not None:
+            target["endpoint"] = self.endpoint
         return {
             "address": self.address,
-            "target": self.target.to_json(),
+            "target": target,
             "registry_name": self.name,
             "id": self.registry_id,
             "attributes": dict(sorted(self.attributes.items())),
@@ -107,6 +113,11 @@ REGION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(?!\n)$")
 PROJECT_ID = re.compile(r"^[\u0021-\u002E\u0030-\u007E]+(?!\n)$")
 PRINTABLE_ASCII = re.compile(r"^[\u0021-\u007E]+(?!\n)$")
 NO_CONTROL_CHARACTERS = re.compile(r"^[^\u0000-\u001F\u007F-\u009F]*(?!\n)$")
+# A registry file's endpoint pattern (schemas/registries.schema.json) without its user@ part.
+ENDPOINT = re.compile(r"^https?://(\[[^\s/?#@\[\]]+\]|[^\s/?#@:\[\]]+)"
+                      r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+                      r"(/[^\s?#]*)?(?!\n)$")
+MAX_ENDPOINT_LENGTH = 2048
 STATE_FIELDS = ("version", "serial", "lineage", "registries")
 ENTRY_FIELDS = ("address", "target", "registry_name", "id", "attributes", "password_version")
 TARGET_FIELDS = ("region", "project_id", "enterprise_project_id")
@@ -187,16 +198,26 @@ def _entry(item: Any, where: Where) -> tuple[StateEntry, str]:
             string(value, (*where, "attributes", key))
     password_version = integer(item["password_version"], (*where, "password_version"), minimum=0,
                                maximum=MAX_PASSWORD_VERSION, nullable=True)
+    endpoint = _endpoint(item["target"], (*where, "target", "endpoint"))
     address = registry_address(target, name)
     if item["address"] != address:
         string(item["address"], (*where, "address"))
         raise ShapeError((*where, "address"), "does not match the entry's target and registry_name, "
                                               f"which make {json.dumps(address)}")
-    return StateEntry(target, name, registry_id, dict(attributes), password_version), address
+    return StateEntry(target, name, registry_id, dict(attributes), password_version, endpoint), address
+
+
+def _endpoint(target: dict[str, Any], where: Where) -> str | None:
+    """The recorded endpoint, if any; older states have none, and their targets use the region's."""
+    if "endpoint" not in target:
+        return None
+    value: str = string(target["endpoint"], where, max_length=MAX_ENDPOINT_LENGTH, pattern=ENDPOINT,
+                        like="an http or https URL without user, query or fragment")
+    return value
 
 
 def _target(value: Any, where: Where) -> TargetKey:
-    obj(value, where, TARGET_FIELDS)
+    obj(value, where, TARGET_FIELDS, ("endpoint",))
     return TargetKey(
         string(value["region"], (*where, "region"), min_length=1, max_length=64, pattern=REGION,
                like="a region name such as ap-southeast-1 (lower-case letters and digits joined by -)"),

@@ -254,7 +254,7 @@ def test_a_state_target_follows_the_registry_files_target_rules() -> None:
     _state(),
     _state(_entry("harbor-prod", "id-1"), _entry("jfrog-build", None, 0)),
     _state(StateEntry(TargetKey("eu-west-101", "p" * 256, "e" * 256), "n" * 128, "i" * 64,
-                      {f: "v" * 300 for f in API_FIELDS}, MAX_PASSWORD_VERSION)),
+                      {f: "v" * 300 for f in API_FIELDS}, MAX_PASSWORD_VERSION, "https://" + "h" * 2040)),
     _state(_entry("café-ünïcode-名前", "id-ü"), _entry("x", "id-x", 7)),
 ], ids=["empty", "ordinary", "longest", "unicode"])
 def test_every_state_the_tool_writes_reads_back_and_meets_its_schema(state: State) -> None:
