@@ -114,13 +114,15 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def atomic_write(path: Path, payload: bytes, *, mode: int | None = PRIVATE,
-                 follow_symlinks: bool = False) -> None:
+                 follow_symlinks: bool = False, replace: bool = True) -> None:
     """Replace `path` with `payload` so that no reader ever sees a partial file.
 
     `mode` is the permission bits of the new file, whatever the umask; None keeps
     those of the file being replaced (which must then exist). With
     `follow_symlinks`, a symlink at `path` stays a symlink and the file it points
-    to is replaced; without, the symlink itself is replaced by the file.
+    to is replaced; without, the symlink itself is replaced by the file. With
+    `replace=False`, an existing `path` (whatever made it meanwhile) is never
+    replaced: FileExistsError (a hard link, not a rename, puts the file in place).
     Raises OSError, with the old file untouched and no temporary file left.
     """
     target = path.resolve() if follow_symlinks else path
@@ -134,7 +136,11 @@ def atomic_write(path: Path, payload: bytes, *, mode: int | None = PRIVATE,
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
+        if replace:
+            os.replace(tmp_name, target)
+        else:
+            os.link(tmp_name, target)
+            os.unlink(tmp_name)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)

@@ -11,10 +11,8 @@ whole file can be, and an existing file is replaced only when asked.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,21 +115,6 @@ def _select(live: list[LiveRegistry], target: dict[str, Any], ids: set[str], nam
     return chosen
 
 
-def _write_new(path: Path, payload: bytes) -> None:
-    """Write `path` whole, or not at all, and only if it does not exist (no clobbering race)."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temporary, path)  # fails if the name exists, whatever made it meanwhile
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
 def _write(path: Path, text: str, overwrite: bool) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,10 +122,7 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
         raise ReconcilerError(f"--out {path.parent}: cannot make the directory: {exc.strerror or exc}"
                               ) from None
     try:
-        if overwrite:
-            atomic_write(path, text.encode("utf-8"), mode=FILE_MODE)
-        else:
-            _write_new(path, text.encode("utf-8"))
+        atomic_write(path, text.encode("utf-8"), mode=FILE_MODE, replace=overwrite)
     except FileExistsError:
         raise ReconcilerError(f"{path}: already exists; nothing was written. Pass --overwrite to "
                               "replace it, or choose another --out directory.") from None

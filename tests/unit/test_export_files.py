@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
+from reconciler.atomicfile import atomic_write
 from reconciler.config.yamlfile import parse_yaml
 from reconciler.engine.envnames import password_variable, password_variables
 from reconciler.engine.registryfile import entry_problem, registry_entry, registry_file_text, target_document
@@ -79,3 +82,13 @@ def test_a_layout_that_changes_the_data_is_refused() -> None:
     entry = registry_entry({"registry_name": "a", **FIELDS}, "A_PASSWORD")
     with pytest.raises(ReconcilerError, match="would not read back as what HSS has"):
         registry_file_text(TARGET, [entry], "x.yaml", lambda text, file: text.replace("robot", "robot2"))
+
+
+def test_a_file_made_meanwhile_is_never_replaced_without_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    atomic_write(path, b"first\n", mode=0o644, replace=False)
+    with pytest.raises(FileExistsError):
+        atomic_write(path, b"second\n", mode=0o644, replace=False)
+    assert path.read_bytes() == b"first\n" and [p.name for p in tmp_path.iterdir()] == ["r.yaml"]
+    atomic_write(path, b"second\n", mode=0o644)
+    assert path.read_bytes() == b"second\n"
