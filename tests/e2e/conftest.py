@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,9 @@ class Hss:
         return env
 
 
-@pytest.fixture
-def hss() -> Iterator[Hss]:
+@contextmanager
+def running_hss() -> Iterator[Hss]:
+    """An emulator on loopback with a fresh token and key pair (a module may share one: scope it)."""
     token, ak, sk = secrets.token_hex(16), "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
     server = EmulatorServer(EmulatorConfig(host="127.0.0.1", port=0, tokens={token}, aksk={ak: sk}))
     server.start()
@@ -64,6 +66,12 @@ def hss() -> Iterator[Hss]:
         yield Hss(server, token, ak, sk)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def hss() -> Iterator[Hss]:
+    with running_hss() as started:
+        yield started
 
 
 @pytest.fixture
