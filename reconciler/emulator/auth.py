@@ -6,7 +6,9 @@ the header list the client says it signed, so any client that signs the way
 the official SDK does is accepted. Like APIG, more than ``lockout_threshold``
 bad signatures in a row lock an access key for ``lockout_seconds``; during the
 lock even a good signature is refused, with the same APIG.0301 code the real
-gateway uses. Messages never contain a token, a secret key or a signature.
+gateway uses. A temporary access key (``tempkeys.py``) needs its security token
+(``X-Security-Token``), unexpired. Messages never contain a token, a secret key
+or a signature.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from datetime import UTC, datetime
 from reconciler import signing
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.errors import unauthorized
+from reconciler.emulator.tempkeys import TemporaryKeys
 
 TOKEN_HEADER = "x-auth-token"
+SECURITY_TOKEN_HEADER = "x-security-token"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
+        self.temporary = TemporaryKeys(clock)  # issued by the credential services, with security tokens
 
     def check(self, request: ReceivedRequest, config: EmulatorConfig) -> None:
         """Return if the caller is authenticated; raise the 401 ApiFailure otherwise."""
@@ -64,6 +69,8 @@ class Authenticator:
             raise unauthorized(f"Authorization is not {signing.ALGORITHM}")
         secret_key = config.aksk.get(parsed.access_key)
         if secret_key is None:
+            secret_key = self.temporary.secret_for(parsed.access_key, request.header(SECURITY_TOKEN_HEADER))
+        if secret_key is None:
             raise unauthorized("access key not found")
         self._check_lock(parsed.access_key)
         self._check_date(request, config)
@@ -77,6 +84,7 @@ class Authenticator:
         with self._lock:
             self._failures.clear()
             self._locked_until.clear()
+        self.temporary.reset()
 
     def _check_lock(self, access_key: str) -> None:
         with self._lock:

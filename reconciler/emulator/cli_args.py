@@ -32,12 +32,19 @@ OPTIONS = {
     "seed": "--seed",
     "access_delay_seconds": "--access-delay",
     "max_registries_per_project": "--max-registries",
+    "credential_lifetime_seconds": "--credential-lifetime",
+    "idp_id": "--idp-id",
+    "id_tokens": "--id-token",
+    "metadata_agency": "--metadata-agency",
+    "pod_identity_token": "--pod-identity-token",
 }
 #: Never quoted back: secrets, and a flag whose value says nothing.
-UNQUOTED = frozenset({"tokens", "aksk", "allow_remote"})
+UNQUOTED = frozenset({"tokens", "aksk", "allow_remote", "id_tokens", "pod_identity_token",
+                      "metadata_agency"})
 #: The secrets may come from the environment instead, where `ps` does not show them.
 TOKEN_ENV, AK_ENV, SK_ENV = "HSS_EMULATOR_TOKEN", "HSS_EMULATOR_AK", "HSS_EMULATOR_SK"
 RATE_LIMIT_ENV = "HSS_EMULATOR_RATE_LIMIT"
+ID_TOKEN_ENV, POD_TOKEN_ENV = "HSS_EMULATOR_ID_TOKEN", "HSS_EMULATOR_POD_IDENTITY_TOKEN"
 _SETTING_WORD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b")
 
 
@@ -83,6 +90,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-registries", type=int, default=100,
         help="registries allowed per project and enterprise project (default 100)",
     )
+    _add_credential_services(parser)
+
+
+def _add_credential_services(parser: argparse.ArgumentParser) -> None:
+    """IAM federation, ECS metadata and pod identity, served on the same port (emulator/vending.py)."""
+    parser.add_argument(
+        "--credential-lifetime", type=float, default=3600.0, metavar="SECONDS",
+        help="lifetime of the temporary AK/SK and security tokens issued (default 3600; short forces "
+             "clients to refresh)",
+    )
+    parser.add_argument("--idp-id", help="serve IAM IdP federation for this identity provider id")
+    parser.add_argument(
+        "--id-token", action="append", default=[], metavar="TOKEN",
+        help=f"an ID token --idp-id accepts (repeatable; also {ID_TOKEN_ENV})",
+    )
+    parser.add_argument("--metadata-agency", action="store_true",
+                        help="the metadata service vends temporary credentials (an agency is attached)")
+    parser.add_argument("--pod-identity-token",
+                        help=f"the pod identity agent accepts this Authorization (or {POD_TOKEN_ENV})")
 
 
 def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> EmulatorConfig:
@@ -111,6 +137,11 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         seed=args.seed,
         access_delay_seconds=args.access_delay,
         max_registries_per_project=args.max_registries,
+        credential_lifetime_seconds=args.credential_lifetime,
+        idp_id=args.idp_id,
+        id_tokens=frozenset([*args.id_token, *filter(None, [environ.get(ID_TOKEN_ENV)])]),
+        metadata_agency=args.metadata_agency,
+        pod_identity_token=args.pod_identity_token or environ.get(POD_TOKEN_ENV) or None,
     )
 
 

@@ -27,6 +27,7 @@ RUNTIME_KEYS = frozenset(
         "max_registries_per_project",
         "fail_addr_substring",
         "rate_limit",
+        "credential_lifetime_seconds",
     }
 )
 
@@ -102,6 +103,13 @@ class EmulatorConfig:
     lockout_threshold: int = 5
     lockout_seconds: float = 300.0
     max_clock_skew_seconds: float = 900.0
+    # Credential services (iam.py, instance.py), each off until configured. Temporary AK/SK and
+    # security tokens they issue live this long (IAM's own minimum is 900 s: shorter is for tests).
+    credential_lifetime_seconds: float = 3600.0
+    idp_id: str | None = None  # IdP federation: the X-Idp-Id accepted, with any of these ID tokens
+    id_tokens: AbstractSet[str] = field(default=frozenset(), repr=False)
+    metadata_agency: bool = False  # the metadata service vends an agency's credentials
+    pod_identity_token: str | None = field(default=None, repr=False)  # the agent's Authorization
 
     def __post_init__(self) -> None:
         # Accept any iterable of tokens (a set, a list) but store an immutable copy.
@@ -130,10 +138,15 @@ class EmulatorConfig:
         _integer("lockout_threshold", self.lockout_threshold, 0)
         _number("lockout_seconds", self.lockout_seconds, 0)
         _number("max_clock_skew_seconds", self.max_clock_skew_seconds, 0)
+        object.__setattr__(self, "id_tokens", frozenset(self.id_tokens))
+        _number("credential_lifetime_seconds", self.credential_lifetime_seconds, 0.01)
+        if any(not token for token in self.id_tokens) or (self.id_tokens and not self.idp_id):
+            raise SettingError("id_tokens", "need idp_id, and no token may be empty")
 
     @property
     def auth_enabled(self) -> bool:
-        return bool(self.tokens or self.aksk)
+        return bool(self.tokens or self.aksk or self.idp_id or self.metadata_agency
+                    or self.pod_identity_token)
 
     def runtime_view(self) -> dict[str, object]:
         """The runtime-changeable settings, as the control endpoint shows them."""

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.emulator import api, control, routes
+from reconciler.emulator import api, control, routes, vending
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.auth import ReceivedRequest
 from reconciler.emulator.errors import API_NOT_FOUND, BAD_REQUEST, INTERNAL_ERROR, ApiFailure
@@ -128,6 +128,9 @@ class Handler(BaseHTTPRequestHandler):
             if raw_path == control.PREFIX or raw_path.startswith(control.PREFIX + "/"):
                 status, payload = control.handle(self.app, self.command, raw_path, body)
                 self._send(status, payload)
+            elif vending.handles(raw_path):  # IAM, metadata, pod identity: other services, own checks
+                answer = vending.handle(self.app, self.command, raw_path, dict(self.headers.items()), body)
+                self._send(answer.status, answer.body, answer.headers, answer.content_type)
             else:
                 self._serve_api(raw_path, raw_query, body)
         except ApiFailure as failure:
@@ -194,11 +197,13 @@ class Handler(BaseHTTPRequestHandler):
         return ApiFailure(status, BAD_REQUEST, message, {"Connection": "close"})
 
     def _send(
-        self, status: int, payload: dict[str, Any] | None, headers: dict[str, str] | None = None
+        self, status: int, payload: dict[str, Any] | bytes | None, headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        data = payload if isinstance(payload, bytes) else b"" if payload is None else json.dumps(
+            payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Request-Id", self.request_id)
         for name, value in (headers or {}).items():
