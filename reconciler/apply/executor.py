@@ -95,6 +95,8 @@ class _Run:
         self.result = ApplyResult()
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Change, float, float]] = {}  # address -> change, started, last said
+        # target -> its accepted creates awaiting ids, when the listing began, when last said
+        self._learning: dict[TargetKey, tuple[list[tuple[Change, float]], float, float]] = {}
 
     def still_running(self, every: float) -> None:
         """Terraform's "Still creating... [10s elapsed]": a long call is not a hung run."""
@@ -104,8 +106,14 @@ class _Run:
                    if now - said >= every]
             for address, change, started in due:
                 self._running[address] = (change, started, now)
+            listing = [(target, pending, began) for target, (pending, began, said) in self._learning.items()
+                       if now - said >= every]
+            for target, pending, began in listing:
+                self._learning[target] = (pending, began, now)
         for _, change, started in due:
             self.report(ApplyEvent(change, Phase.STILL_RUNNING, now - started))
+        for _, pending, began in listing:
+            self.report(ApplyEvent(pending[0][0], Phase.STILL_LEARNING_IDS, now - began, count=len(pending)))
 
     def execute(self, change: Change) -> None:
         try:
@@ -130,9 +138,12 @@ class _Run:
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         if isinstance(registry_id, _IdLater):
-            # Accepted and on disk; its id comes from the target's listing after its last add.
+            # Accepted, and its record on its way to disk: complete as far as HSS goes, said now.
+            # The id comes from the target's listing after its last add (RECORDED).
             with self._lock:
+                self._running.pop(change.address, None)
                 self._id_pending.setdefault(change.target, []).append((change, started))
+            self.report(ApplyEvent(change, Phase.ACCEPTED, time.monotonic() - started))
             return
         self._done(change, started, registry_id)
 
@@ -143,16 +154,26 @@ class _Run:
             if self._adds_left[target] or target not in self._id_pending:
                 return
             pending = self._id_pending.pop(target)
+            now = time.monotonic()
+            self._learning[target] = (pending, now, now)
             self.finishing.append(self.finishers.submit(self._learn_ids, target, pending))
 
-    def _done(self, change: Change, started: float, registry_id: str | None) -> None:
+    def _done(self, change: Change, started: float, registry_id: str | None,
+              phase: Phase = Phase.DONE) -> None:
         with self._lock:
             self._running.pop(change.address, None)
             self.result.done.append(change)
-        self.report(ApplyEvent(change, Phase.DONE, time.monotonic() - started, registry_id))
+        self.report(ApplyEvent(change, phase, time.monotonic() - started, registry_id))
 
     def _learn_ids(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
         """Ids of the registries this run added to `target`, all recorded in one checkpoint."""
+        try:
+            self._learn_ids_now(target, pending)
+        finally:
+            with self._lock:
+                self._learning.pop(target, None)
+
+    def _learn_ids_now(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
         registries = [_declared(change) for change, _ in pending]
         ids: dict[str, str] = {}
         try:
@@ -176,7 +197,7 @@ class _Run:
                 self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         for (change, started), registry in zip(pending, registries, strict=True):
-            self._done(change, started, ids.get(registry.name))
+            self._done(change, started, ids.get(registry.name), Phase.RECORDED)
 
     def _perform(self, change: Change) -> str | _IdLater | None:
         client = self.clients[change.target]

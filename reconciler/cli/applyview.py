@@ -44,9 +44,15 @@ def reporter(say: Callable[[str], None], out: Output) -> Callable[[ApplyEvent], 
             say(f"{name}: {doing}...")
         elif event.phase is Phase.STILL_RUNNING:
             say(f"{name}: Still {doing.lower()}... [{event.elapsed:.0f}s elapsed]")
-        elif event.phase is Phase.DONE:
+        elif event.phase in (Phase.DONE, Phase.ACCEPTED):
             ident = f" [id={event.registry_id}]" if event.registry_id else ""
             say(f"{name}: {noun} complete after {event.elapsed:.0f}s{ident}")
+        elif event.phase is Phase.STILL_LEARNING_IDS:
+            say(f"{event.change.target}: Still learning the ids of {event.count} new registries... "
+                f"[{event.elapsed:.0f}s elapsed]")
+        elif event.phase is Phase.RECORDED:
+            say(f"{name}: Recorded [id={event.registry_id}]" if event.registry_id
+                else f"{name}: Recorded without an id (HSS does not list it yet; the next plan adopts it)")
         else:
             out.error(f"{name}: {event.message}")
     return report

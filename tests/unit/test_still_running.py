@@ -44,7 +44,10 @@ def test_slow_calls_report_still_running(tmp_path: Path) -> None:
         server.stop()
     assert result.added == 1 and not result.failed
     phases = [e.phase for e in events]
-    assert phases[0] is Phase.STARTED and phases[-1] is Phase.DONE
+    # Complete when HSS accepted it; its id recorded after (issue 17.6).
+    # (the id listing is slow too: it says so in between).
+    assert phases[0] is Phase.STARTED and phases[-1] is Phase.RECORDED
+    assert Phase.STILL_LEARNING_IDS in phases[phases.index(Phase.ACCEPTED):]
     still = [e for e in events if e.phase is Phase.STILL_RUNNING]
     assert still, phases
     assert all(e.elapsed >= 0.3 for e in still)
