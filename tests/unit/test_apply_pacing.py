@@ -13,19 +13,7 @@ import pytest
 from reconciler.apply.pacing import AdaptivePace
 from reconciler.hss.client import HssClient
 from reconciler.hss.retry import RetryPolicy
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
+from tests.unit.test_retry import FakeTime
 
 
 @pytest.fixture
