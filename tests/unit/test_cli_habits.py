@@ -421,3 +421,18 @@ def test_a_target_typo_in_plan_names_the_nearest(tmp_path: Path, monkeypatch: py
     assert (code, out) == (1, "")
     assert err == ("Error: --target harbor-prd: no declared or managed registry has this name or address "
                    f"(did you mean 'harbor-prod', address '{TARGET}/harbor-prod'?)\n")
+
+
+def test_force_unlock_finds_the_lock_beside_the_paths_plan_is_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.state.lock import acquire
+
+    state = _state_with(tmp_path / "registries", "alpha")
+    held = acquire(state, "apply", 0.0)  # a run that died: its lock stays
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["force-unlock", held.info.id], capsys)
+    assert code == 1 and "found registries/hss-reconciler.state.json.lock" in err
+    code, out, _ = _run(["force-unlock", held.info.id, "registries"], capsys)
+    assert code == 0 and out.startswith(f"Released the state lock {held.info.id} on "
+                                        "registries/hss-reconciler.state.json")
+    assert not (tmp_path / "registries" / "hss-reconciler.state.json.lock").exists()
