@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reconciler.apply.bodies import add_body, update_body
@@ -35,6 +36,7 @@ from reconciler.registry import TargetKey, changed_fields
 from reconciler.secrets import Secret
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
+from reconciler.state.store import StateUnwritable
 
 STILL_RUNNING_EVERY = 10.0
 # How many times one create may send AddRegistry, each resend only after a
@@ -58,22 +60,30 @@ class ApplyResult:
     done: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
     stopped: bool = False
+    # Accepted by HSS (or, for a forget or adopt, decided) after the state file could no longer be
+    # written: each with what was accepted (a replace may have got only as far as its delete).
+    # The store's errored file records them (`saved_to`; None: it could not be saved anywhere).
+    unrecorded: list[tuple[Change, Action]] = field(default_factory=list)
+    saved_to: Path | None = None
+
+    def _accepted(self) -> list[tuple[Change, Action]]:
+        return [(c, c.action) for c in self.done] + self.unrecorded
 
     @property
     def added(self) -> int:
-        return sum(1 for c in self.done if c.action.creates)
+        return sum(1 for _, action in self._accepted() if action.creates)
 
     @property
     def changed(self) -> int:
-        return sum(1 for c in self.done if c.changes_in_place)
+        return sum(1 for c, action in self._accepted() if action is c.action and c.changes_in_place)
 
     @property
     def destroyed(self) -> int:
-        return sum(1 for c in self.done if c.action.destroys)
+        return sum(1 for _, action in self._accepted() if action.destroys)
 
     @property
     def imported(self) -> int:
-        return sum(1 for c in self.done if c.action is Action.ADOPT)
+        return sum(1 for _, action in self._accepted() if action is Action.ADOPT)
 
 
 class _Run:
@@ -134,7 +144,7 @@ class _Run:
         except ReconcilerError as exc:
             with self._lock:
                 self._running.pop(change.address, None)
-                self.result.failed.append((change, str(exc)))
+                self._count_failure(change, exc)
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         if isinstance(registry_id, _IdLater):
@@ -193,11 +203,27 @@ class _Run:
             for change, started in pending:
                 with self._lock:
                     self._running.pop(change.address, None)
-                    self.result.failed.append((change, str(exc)))
+                    self._count_failure(change, exc)
                 self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         for (change, started), registry in zip(pending, registries, strict=True):
             self._done(change, started, ids.get(registry.name), Phase.RECORDED)
+
+    def _count_failure(self, change: Change, exc: ReconcilerError) -> None:
+        """A failed change, or (the state write failing) one HSS accepted but the state file lacks.
+
+        A checkpoint is written only after HSS accepted the call it records, and a failed write
+        still goes to the errored file, so the summary counts these as done (issue 19.4).
+        Called holding `self._lock`.
+        """
+        if not isinstance(exc, StateUnwritable):
+            self.result.failed.append((change, str(exc)))
+            return
+        accepted = change.action
+        if accepted is Action.REPLACE and change.address not in self.checkpointer.state.entries:
+            accepted = Action.DELETE  # its delete's record failed, so its add was never sent
+        self.result.unrecorded.append((change, accepted))
+        self.result.saved_to = exc.saved_to
 
     def _perform(self, change: Change) -> str | _IdLater | None:
         client = self.clients[change.target]

@@ -64,11 +64,25 @@ def summary(result: ApplyResult) -> str:
             f"{result.destroyed} destroyed.")
 
 
+def _where_recorded(result: ApplyResult) -> str:
+    """Where the changes the summary counts are recorded: the state file, or the errored file."""
+    if not result.unrecorded:
+        return "The state records every change that succeeded; fix the cause and run apply again."
+    count = len(result.unrecorded)
+    these = f"{count} change{'s' if count != 1 else ''} HSS accepted"
+    if result.saved_to is None:
+        return (f"The state file could not be written, and {these} could not be saved anywhere: "
+                "see the error above.")
+    return (f"The state file could not be written: {these} {'are' if count != 1 else 'is'} recorded "
+            f"in {result.saved_to}; copy it over the state file before running again.")
+
+
 def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:
     result, waited = outcome.result, outcome.waited
-    found = [f"Apply failed for {len(result.failed)} of {len(outcome.plan.changes)} changes. "
-             f"{summary(result)} The state records every change that succeeded; fix the cause and run "
-             "apply again."] if result.failed else []
+    failed = (f"Apply failed for {len(result.failed)} of {len(outcome.plan.changes)} changes. "
+              if result.failed else "Apply stopped. ")
+    found = [f"{failed}{summary(result)} {_where_recorded(result)}"] if result.failed or result.unrecorded \
+        else []
     if waited is not None and not waited.ok:
         found.append("HSS could not access every registry: " + "; ".join(
             [f"{s.address}: fail ({s.fail_reason or 'no reason given'})" for s in waited.failed]

@@ -64,7 +64,8 @@ class ApplyOutcome:
 
     @property
     def ok(self) -> bool:
-        return not self.cancelled and not self.result.failed and (self.waited is None or self.waited.ok)
+        return (not self.cancelled and not self.result.failed and not self.result.unrecorded
+                and (self.waited is None or self.waited.ok))
 
 
 def _record_refresh(session: Session, plan: Plan, hooks: ApplyHooks) -> ApplyOutcome:

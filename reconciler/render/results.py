@@ -10,7 +10,7 @@ from reconciler.apply.executor import ApplyResult
 from reconciler.apply.outputs import UploadCommands
 from reconciler.apply.waiting import WaitResult
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Change, Plan
 from reconciler.registry import UPLOAD_COMMAND_FIELDS
 from reconciler.render.colors import Palette
 from reconciler.render.managed import STATUS_COLOR
@@ -39,6 +39,16 @@ def render_outputs(outputs: UploadCommands) -> str:
     return "\n".join(lines)
 
 
+def _failures(result: ApplyResult) -> list[tuple[Change, str]]:
+    """The changes that failed, and those HSS accepted that the state file could not record.
+
+    The counts (added, changed, ...) include the second kind, since HSS has them (issue 19.4).
+    """
+    where = f"recorded only in {result.saved_to}" if result.saved_to else "saved nowhere"
+    unrecorded = f"HSS accepted it, but the state file could not be written; {where}"
+    return [*result.failed, *((change, unrecorded) for change, _ in result.unrecorded)]
+
+
 def _result_json(result: ApplyResult | None) -> dict[str, Any] | None:
     if result is None:
         return None
@@ -46,7 +56,7 @@ def _result_json(result: ApplyResult | None) -> dict[str, Any] | None:
         "added": result.added, "changed": result.changed, "destroyed": result.destroyed,
         "imported": result.imported, "stopped": result.stopped,
         "done": [c.address for c in result.done],
-        "failed": [{"address": c.address, "error": message} for c, message in result.failed],
+        "failed": [{"address": c.address, "error": message} for c, message in _failures(result)],
     }
 
 
@@ -78,9 +88,10 @@ def render_apply_markdown(plan: Plan, result: ApplyResult | None, outputs: Uploa
 
     parts: list[str] = []
     if result is not None:
-        status = "failed" if result.failed else "complete"
+        failures = _failures(result)
+        status = "failed" if failures else "complete"
         parts.append(f"**Apply {status}:** {result.added} added, {result.changed} changed, "
-                     f"{result.destroyed} destroyed, {len(result.failed)} failed.")
+                     f"{result.destroyed} destroyed, {len(failures)} failed.")
     for address, item in sorted((outputs.commands if outputs else {}).items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
         parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")

@@ -233,5 +233,8 @@ def test_apply_starts_nothing_new_once_the_state_cannot_be_written(
     # before the write failed (here: the one in flight); none starts after.
     assert hss.added in (["reg-0"], ["reg-0", "reg-1"]), hss.added
     assert result.stopped and not result.done
-    assert [c.name for c, _ in result.failed] == hss.added, "no accepted add may count as done"
+    # Accepted but not in the state file: neither done nor failed, counted as added (issue 19.4)
+    assert [c.name for c, _ in result.unrecorded] == hss.added, "no accepted add may count as done"
+    assert not result.failed and result.added == len(hss.added)
+    assert result.saved_to == cwd / ERRORED_NAME
     assert set(hss.added) <= _names(cwd / ERRORED_NAME), "every accepted add reaches the errored file"
