@@ -1,0 +1,188 @@
+"""Real shared-state servers on 127.0.0.1 for the tests (issue 18), each started once per module.
+
+- S3: moto's server (moto[server]), which honours If-Match and If-None-Match, with versioning on.
+- PostgreSQL: the server binaries pgserver's wheel ships, run directly (initdb + postgres on a free
+  port). PostgreSQL refuses to run as root, and CI runs as root: then the data directory is made in
+  a fresh temporary directory owned by `nobody` and the server runs as that user.
+- A store that ignores conditional writes: a small proxy in front of moto that strips If-Match and
+  If-None-Match, as an OBS-like store behaves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import http.server
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "AKIDTESTSTATE", "AWS_SECRET_ACCESS_KEY": "test-secret-not-real"}
+
+
+@dataclass
+class S3:
+    endpoint: str
+
+    def url(self, key: str, *, endpoint: str | None = None, extra: str = "") -> str:
+        return f"s3://{BUCKET}/{key}?endpoint={endpoint or self.endpoint}&region=us-east-1{extra}"
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+
+
+BUCKET = "hss-state"
+
+
+@contextlib.contextmanager
+def moto_s3() -> Iterator[S3]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        s3 = S3(f"http://{host}:{port}")
+        client = s3.client()
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield s3
+    finally:
+        server.stop()
+
+
+class _StripHandler(http.server.BaseHTTPRequestHandler):
+    """Forwards every request to `upstream`, without If-Match / If-None-Match (invented: a stand-in for
+    a store whose PutObject documents plain overwrite)."""
+
+    upstream: tuple[str, int] = ("127.0.0.1", 0)
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match")}
+        conn = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        finally:
+            conn.close()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def stripping_proxy(upstream: str) -> Iterator[str]:
+    host, _, port = upstream.removeprefix("http://").partition(":")
+    handler = type("Handler", (_StripHandler,), {"upstream": (host, int(port))})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Postgres:
+    port: int
+
+    def url(self, table: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres?table={table}"
+
+    def connect(self):  # type: ignore[no-untyped-def]
+        import psycopg
+
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                               autocommit=True)
+
+
+def _pg_install() -> Path:
+    spec = importlib.util.find_spec("pgserver")  # not imported: its __init__ starts machinery we skip
+    assert spec is not None and spec.submodule_search_locations, "pgserver is a test dependency"
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+
+
+def _traversable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Postgres]:
+    install = _pg_install()
+    root = Path(tempfile.mkdtemp(prefix="hss-test-pg-"))
+    user = None
+    try:
+        if os.geteuid() == 0:  # initdb and postgres refuse root: run them as nobody
+            user = "nobody"
+            entry = pwd.getpwnam(user)
+            if not _traversable_by_others(install / "bin"):  # e.g. a checkout under /root
+                shutil.copytree(install, root / "pginstall", symlinks=True)
+                install = root / "pginstall"
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+        data = root / "data"
+        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        subprocess.run([str(install / "bin" / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "-E", "UTF8", "--no-sync"], user=user, env=env, check=True, capture_output=True,
+                       timeout=120)
+        port = _free_port()
+        server = subprocess.Popen([str(install / "bin" / "postgres"), "-D", str(data), "-h", "127.0.0.1",
+                                   "-p", str(port), "-k", str(root), "-c", "fsync=off"],
+                                  user=user, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            pg = Postgres(port)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    pg.connect().close()
+                    break
+                except Exception:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.05)
+            yield pg
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
