@@ -213,9 +213,7 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
     import ipaddress
     from urllib.parse import urlsplit
 
-    from reconciler.connect import clients_for
-    from reconciler.hss.credentials import credentials_from_env
-    from reconciler.hss.transport import make_http_client
+    from reconciler.connect import open_clients
 
     for endpoint in sorted({t.endpoint for t in targets}):
         parts = urlsplit(endpoint)
@@ -250,9 +248,10 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
         logging.getLogger("reconciler").warning(
             "--insecure: TLS certificates are not verified; anyone on the path can read the "
             "credentials and registry passwords this run sends. Never use it in production.")
-    credentials = credentials_from_env(os.environ)
     connections = max(connection.parallelism, min(len(targets), 64), 10) + 2
-    with make_http_client(credentials, verify=verify, max_connections=connections) as http:
-        clients = clients_for(targets, http)
+    # IAM and the other credential services are verified whatever the HSS endpoints speak.
+    source_verify: bool | str = False if connection.insecure else (connection.ca_bundle or True)
+    with open_clients(targets, os.environ, verify=verify, source_verify=source_verify,
+                      max_connections=connections) as clients:
         yield {key: client.with_request_timeout(connection.request_timeout)
                for key, client in clients.items()}

@@ -1,4 +1,4 @@
-"""The credential chain's parts: refresh timing and thread safety, answers, profile files, URLs, emulator keys."""
+"""The credential chain's parts: refresh timing and threads, answers, profile files, URLs, emulator keys."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_profile_rules(tmp_path: Path) -> None:
     environ = {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path)}
     basic = from_profile(environ, None)
     assert isinstance(basic, Credentials) and basic.access_key == "AK1"
-    with pytest.raises(ReconcilerError, match="profile 'half' in .*: ak is set but sk is not"):
+    with pytest.raises(ReconcilerError, match=r"profile 'half' in .*: ak is set but sk is not"):
         from_profile(environ, "half")
     with pytest.raises(ReconcilerError, match=r"has no \[nope\] section"):
         from_profile(environ, "nope")
@@ -122,7 +122,8 @@ def test_credential_services_get_no_plain_http_outside_this_host() -> None:
 
 
 def test_half_an_idp_pair_is_an_error_not_a_fall_through() -> None:
-    with pytest.raises(ReconcilerError, match="HUAWEICLOUD_SDK_IDP_ID is set but HUAWEICLOUD_SDK_ID_TOKEN_FILE"):
+    with pytest.raises(ReconcilerError,
+                       match="HUAWEICLOUD_SDK_IDP_ID is set but HUAWEICLOUD_SDK_ID_TOKEN_FILE"):
         credential_provider({"HUAWEICLOUD_SDK_IDP_ID": "gh", "HUAWEICLOUD_SDK_AK": "AK",
                              "HUAWEICLOUD_SDK_SK": "sk-value"})
 
@@ -142,3 +143,14 @@ def test_the_emulator_checks_a_temporary_keys_security_token() -> None:
         assert status(key.security_token[:-1] + "x") == (401, "APIG.0301")
         time.sleep(0.35)
         assert status(key.security_token) == (401, "APIG.0301")
+
+
+def test_a_metadata_service_without_an_agency_lets_the_chain_go_on(tmp_path: Path) -> None:
+    with EmulatorServer(EmulatorConfig(tokens={"unused-token"})) as server:
+        environ = {"HOME": str(tmp_path), "HSS_METADATA_ENDPOINT": server.url}
+        with pytest.raises(ReconcilerError) as caught:
+            credential_provider(environ)
+    message = str(caught.value)
+    assert message.startswith("no HSS credentials") and "ECS metadata: this server has no agency" in message
+    with pytest.raises(ReconcilerError, match="must name a loopback address"):
+        credential_provider({"HOME": str(tmp_path), "HSS_METADATA_ENDPOINT": "https://169.254.169.254"})

@@ -40,10 +40,6 @@ FIELDS = {
 }
 
 
-class Unreachable(ReconcilerError):
-    """Nothing answered (no route, refused, timed out): a source that may simply not exist here."""
-
-
 def http_client(verify: bool | str = True, *, trust_env: bool = True,
                 connect_seconds: float | None = None) -> httpx.Client:
     """A plain client for credential services: no auth, no redirects (they would carry the token).
@@ -64,8 +60,8 @@ def http_client(verify: bool | str = True, *, trust_env: bool = True,
 def send(http: httpx.Client, request: httpx.Request, source: str, where: str) -> httpx.Response:
     """``request``, answered in full within FETCH_SECONDS and MAX_ANSWER_BYTES.
 
-    Raises :class:`Unreachable` when no connection was made, ReconcilerError
-    for anything else that went wrong on the way.
+    Raises ReconcilerError naming ``source`` and ``where`` ("cannot reach" when
+    no connection was made).
     """
     until = time.monotonic() + FETCH_SECONDS
     try:
@@ -74,7 +70,7 @@ def send(http: httpx.Client, request: httpx.Request, source: str, where: str) ->
     except bounds.AnswerRefused as refused:
         raise ReconcilerError(f"{source}: {where}: {refused.reason}") from None
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise Unreachable(f"{source}: cannot reach {where} ({type(exc).__name__})") from None
+        raise ReconcilerError(f"{source}: cannot reach {where} ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
         raise ReconcilerError(f"{source}: {where}: the exchange failed ({type(exc).__name__})") from None
 

@@ -9,8 +9,11 @@
 
 A target that names a profile uses that profile alone. A source that is
 configured but fails stops the run with its error; only a source that is not
-there (no variables, no file, no metadata service) lets the chain go on, so
-a broken credential is never silently replaced by another. The SDK's newer
+there (no variables, no file, no usable metadata service) lets the chain go
+on, so a broken credential is never silently replaced by another. The
+metadata service needs no configuration, so any failure to get keys from it
+at the start means "not on ECS with an agency" (the SDK's chain goes on too);
+once it has given keys, a failed refresh is an error. The SDK's newer
 ``OidcStsCredentialProvider`` (``HUAWEICLOUD_OIDC_*``, STS ``assume-with-oidc``),
 first in its chain, is not implemented.
 """
@@ -25,7 +28,7 @@ import httpx
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import Credentials, Federation, configured_in_env, federation_from_env
 from reconciler.hss.credsources import federation, metadata, podidentity
-from reconciler.hss.credsources.answer import Unreachable, http_client
+from reconciler.hss.credsources.answer import http_client
 from reconciler.hss.credsources.profile import FILE_VARIABLE, from_profile
 from reconciler.hss.credsources.refreshing import RefreshingCredentials
 
@@ -82,11 +85,12 @@ def _default_chain(environ: Mapping[str, str], verify: bool | str) -> Provider:
     if found is not None:
         return _provider(found, environ, verify)
     tried = []
+    metadata.endpoint(environ)  # a malformed HSS_METADATA_ENDPOINT is an error, not an absent service
     # The metadata service is on the link-local network: no proxy stands between.
     fetch_metadata = _fetching(partial(metadata.fetch, environ), verify, link_local=True)
     try:
         first = fetch_metadata()
-    except (Unreachable, metadata.NoAgency) as exc:
+    except ReconcilerError as exc:  # as the SDK's chain: no usable metadata service here, go on
         tried.append(str(exc))
     else:
         return RefreshingCredentials(fetch_metadata, first=first)

@@ -35,10 +35,6 @@ TOKEN_TTL_SECONDS = 6 * 60 * 60
 NO_AGENCY = "Please configure Cloud Service Agency first"
 
 
-class NoAgency(ReconcilerError):
-    """The metadata service answered, but this server has no agency: the chain goes on."""
-
-
 def endpoint(environ: Mapping[str, str]) -> str:
     override = environ.get(ENDPOINT_VARIABLE)
     if not override:
@@ -62,7 +58,7 @@ def _session_token(http: httpx.Client, base: str) -> Secret | None:
 
 
 def fetch(environ: Mapping[str, str], http: httpx.Client) -> Credentials:
-    """The agency's temporary credentials; :class:`Unreachable` when no metadata service answers."""
+    """The agency's temporary credentials; one line naming the metadata service when there are none."""
     base = endpoint(environ)
     token = _session_token(http, base)
     for attempt in (1, 2):
@@ -74,7 +70,7 @@ def fetch(environ: Mapping[str, str], http: httpx.Client) -> Credentials:
             continue
         break
     if NO_AGENCY in answer.text[:4096]:
-        raise NoAgency(f"{SOURCE}: this server has no agency ({answer.status_code})")
+        raise ReconcilerError(f"{SOURCE}: this server has no agency ({answer.status_code})")
     if not answer.is_success:
         raise ReconcilerError(f"{SOURCE}: the security key was refused ({status_text(answer)})")
     return temporary_credentials(json_object(answer, SOURCE, "the security-key answer"), SOURCE)
