@@ -90,6 +90,7 @@ def status_text(response: httpx.Response) -> str:
     if isinstance(body, dict):
         inner: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
         code = str(inner.get("error_code") or inner.get("code") or "")[:40]
+        code = "" if code == str(response.status_code) else code  # Keystone repeats the status
         message = str(inner.get("error_msg") or inner.get("message") or "")[:160]
     text = " ".join(part for part in (str(response.status_code), code) if part)
     text = f"{text}: {message}" if message else text
