@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.e2e.conftest import CLI, QUICKSTART, REPO, Hss, Result
+from tests.e2e.conftest import CLI, QUICKSTART, REPO, Hss, Result, run_cli
 
 EXAMPLES = REPO / "examples"
 REQUIREMENTS_TEMPLATE = EXAMPLES / "hss-reconciler-requirements.txt"
@@ -159,6 +160,19 @@ def requirements_for(wheel: Wheel, base_url: str, *, sha256: str | None = None) 
         f"hss-reconciler @ {base_url}/wheels/{wheel.path.name} \\\n"
         f"    --hash=sha256:{sha256 or wheel.sha256}\n"
     ).encode()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
+    """This checkout's wheel, built once per module, for the fake release host."""
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+def apply_directly(hss: Hss, workspace: Path, home: Path) -> None:
+    """Someone applies the registry files outside CI (to make HSS match them, or to move the state on)."""
+    env = {**hss.env(aksk=True), "HOME": str(home), **PASSWORDS}
+    applied = run_cli("apply", str(workspace), "--auto-approve", env=env)
+    assert applied.code == 0, applied.output
 
 
 def plan_zip(plan: Path) -> bytes:

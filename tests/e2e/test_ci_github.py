@@ -30,8 +30,8 @@ from tests.e2e.ci_harness import (
     Route,
     Service,
     Wheel,
+    apply_directly,
     base_env,
-    build_wheel,
     clone,
     git,
     live,
@@ -41,8 +41,9 @@ from tests.e2e.ci_harness import (
     requirements_for,
     run_bash,
     start_service,
+    wheel,  # noqa: F401  (a fixture)
 )
-from tests.e2e.conftest import Hss, Result, run_cli
+from tests.e2e.conftest import Hss, Result
 
 RECIPE = EXAMPLES / "github-actions"
 WORKFLOWS = {"hss-reconciler": RECIPE / "hss-reconciler.yml", "hss-drift": RECIPE / "hss-drift.yml"}
@@ -142,13 +143,8 @@ GITHUB_ROUTES: list[tuple[str, str, Route]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
-
-
 @pytest.fixture
-def github(wheel: Wheel) -> Iterator[Service]:
+def github(wheel: Wheel) -> Iterator[Service]:  # noqa: F811  (the imported fixture)
     store: dict[str, Any] = {
         "comments": {},
         "issues": [],
@@ -315,6 +311,14 @@ def pull_request_plan(repo: Repo, tmp_path: Path, *, install: bool = False) -> t
     return pr, job
 
 
+def reviewed_and_merged(hss: Hss, tmp_path: Path, github: Service) -> Repo:
+    """A pull request's plan ran and the pull request was merged."""
+    repo = github_repo(hss, tmp_path, github)
+    pr, _ = pull_request_plan(repo, tmp_path)
+    merged(github, repo, pr)
+    return repo
+
+
 def merged(github: Service, repo: Repo, pr: Path) -> None:
     """The pull request is merged: the API knows it, its successful plan run and that run's artifact."""
     head = git("rev-parse", "HEAD", cwd=pr)
@@ -397,9 +401,7 @@ def test_github_install_refuses_a_wheel_whose_hash_differs(tmp_path: Path, githu
 def test_github_stale_plan_fails_posts_a_new_plan_and_applies_it_only_when_dispatched(
     hss: Hss, tmp_path: Path, github: Service
 ) -> None:
-    repo = github_repo(hss, tmp_path, github)
-    pr, _ = pull_request_plan(repo, tmp_path)
-    merged(github, repo, pr)
+    repo = reviewed_and_merged(hss, tmp_path, github)
     merge_change(
         repo.origin,
         tmp_path / "other",
@@ -462,9 +464,7 @@ def test_github_reviewed_plan_failing_for_another_reason_fails_the_job(
     hss: Hss, tmp_path: Path, github: Service
 ) -> None:
     # Only exit 4 (stale) means "plan again"; any other failure is the job's answer.
-    repo = github_repo(hss, tmp_path, github)
-    pr, _ = pull_request_plan(repo, tmp_path)
-    merged(github, repo, pr)
+    repo = reviewed_and_merged(hss, tmp_path, github)
     main = clone(repo.origin, tmp_path / "main")
     job = run_job("hss-reconciler", "apply", main, repo.env, {**repo.provided, "HUAWEICLOUD_SDK_SK": "wrong"})
     assert job.results["Apply"].code == 1
@@ -536,10 +536,7 @@ def test_github_drift_issue_is_opened_updated_then_closed(hss: Hss, tmp_path: Pa
     assert issue["body"].startswith(DRIFT_MARKER + "\nScheduled `plan` found differences")
     assert "2 to add" in issue["body"] and issue["labels"] == ["hss-drift"]
 
-    env_cli = {**hss.env(aksk=True), "HOME": str(tmp_path)}
-    assert (
-        run_cli("apply", str(main / "registries"), "--auto-approve", env={**env_cli, **PASSWORDS}).code == 0
-    )
+    apply_directly(hss, main / "registries", tmp_path)
     job = run_job("hss-drift", "drift", main, env, provided)
     assert "No drift: closed issue #50." in job.results["Plan and report drift"].stdout
     assert issue["state"] == "closed" and github.store["comments"][50][0]["body"].startswith(

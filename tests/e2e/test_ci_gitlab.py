@@ -28,8 +28,8 @@ from tests.e2e.ci_harness import (
     Route,
     Service,
     Wheel,
+    apply_directly,
     base_env,
-    build_wheel,
     clone,
     git,
     live,
@@ -38,8 +38,9 @@ from tests.e2e.ci_harness import (
     requirements_for,
     run_bash,
     start_service,
+    wheel,  # noqa: F401  (a fixture)
 )
-from tests.e2e.conftest import Hss, Result, run_cli
+from tests.e2e.conftest import Hss, Result
 
 GITLAB_CI = EXAMPLES / "gitlab-ci" / ".gitlab-ci.yml"
 HELPER = EXAMPLES / "gitlab-ci" / "hss_gitlab.py"
@@ -140,13 +141,8 @@ GITLAB_ROUTES: list[tuple[str, str, Route]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
-
-
 @pytest.fixture
-def gitlab(wheel: Wheel) -> Iterator[Service]:
+def gitlab(wheel: Wheel) -> Iterator[Service]:  # noqa: F811  (the imported fixture)
     store: dict[str, Any] = {
         "notes": [],
         "issues": [],
@@ -294,8 +290,7 @@ def test_gitlab_merge_request_plans_against_the_target_branch_state(
     origin = gitlab_repo(hss, tmp_path, gitlab)
     mr = clone(origin, tmp_path / "mr")  # the branch is cut before main's apply committed the state
     main = clone(origin, tmp_path / "main")
-    cli_env = {**hss.env(aksk=True), "HOME": str(tmp_path), **PASSWORDS}
-    assert run_cli("apply", str(main / "registries"), "--auto-approve", env=cli_env).code == 0
+    apply_directly(hss, main / "registries", tmp_path)
     git("add", "registries/hss-reconciler.state.json", cwd=main)
     git("commit", "--quiet", "-m", "state [skip ci]", cwd=main)
     git("push", "--quiet", "origin", "main", cwd=main)
@@ -373,8 +368,7 @@ def test_gitlab_drift_issue_is_opened_updated_then_closed(hss: Hss, tmp_path: Pa
     (issue,) = gitlab.store["issues"]
     assert issue["description"].startswith(DRIFT_MARKER + "\nScheduled `plan` found differences")
     assert issue["labels"] == ["hss-drift"] and "pipelines/9" in issue["description"]
-    cli_env = {**hss.env(aksk=True), "HOME": str(tmp_path), **PASSWORDS}
-    assert run_cli("apply", str(main / "registries"), "--auto-approve", env=cli_env).code == 0
+    apply_directly(hss, main / "registries", tmp_path)
     result, _ = run_job("hss-drift", main, env)
     assert "No drift: closed issue #60." in result.stdout, result.output
     assert issue["state"] == "closed" and issue["notes"][0].startswith("No drift any more")
