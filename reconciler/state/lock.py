@@ -413,6 +413,13 @@ class HeldLock:
         self.release()
 
 
+def no_lock(info: LockInfo) -> HeldLock:
+    """What a shared store with lock=off in its URL holds: nothing, said once as a warning."""
+    LOG.warning("%s: lock=off: this run takes no lock; a run started meanwhile can overwrite its changes",
+                info.path)
+    return HeldLock(info, lambda: None)
+
+
 def _release_if_owner(owner: int, release: Callable[[], None]) -> None:
     if os.getpid() == owner:  # a forked child must not release its parent's lock
         release()

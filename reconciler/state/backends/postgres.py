@@ -32,7 +32,7 @@ from reconciler.errors import StateError
 from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
 from reconciler.state.backends.location import PgLocation
 from reconciler.state.jsonshape import ShapeError, load_json
-from reconciler.state.lock import HeldLock, LockInfo, wait_for_lock
+from reconciler.state.lock import HeldLock, LockInfo, no_lock, wait_for_lock
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
@@ -144,9 +144,7 @@ class PostgresBackend:
     def acquire(self, operation: str, timeout: float) -> HeldLock:
         info = LockInfo.new(self.location, operation)
         if not self.locking:
-            LOG.warning("%s: lock=off: this run takes no lock; a run started meanwhile can overwrite its "
-                        "changes", self.location)
-            return HeldLock(info, lambda: None)
+            return no_lock(info)
         return wait_for_lock(lambda: self._try_lock(info), self._holder, self.location, timeout,
                              vanished=f"{self.location}: cannot take the state lock: it keeps appearing "
                                       "and vanishing")

@@ -33,7 +33,7 @@ from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
 from reconciler.state.backends.location import S3Location
 from reconciler.state.backends.sigv4 import sign
 from reconciler.state.jsonshape import ShapeError, load_json
-from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, wait_for_lock
+from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, no_lock, wait_for_lock
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
@@ -175,9 +175,7 @@ class S3Backend:
     def acquire(self, operation: str, timeout: float) -> HeldLock:
         info = LockInfo.new(self.location, operation)
         if not self.locking:
-            LOG.warning("%s: lock=off: this run takes no lock; a run started meanwhile can overwrite its "
-                        "changes", self.location)
-            return HeldLock(info, lambda: None)
+            return no_lock(info)
         self.check_conditional_writes()
         return wait_for_lock(lambda: self._try_lock(info), lambda: self._read_lock()[0], self.location,
                              timeout, vanished=f"{self.location}: cannot take the state lock: it keeps "
