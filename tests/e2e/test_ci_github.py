@@ -448,16 +448,24 @@ def test_github_missing_plan_fails_unless_unreviewed_applies_are_opted_in(
     assert "No pull request to comment on" in job.results["Post the new plan for review"].stdout
     assert live(hss) == {}
 
+    # Opted in, with the state elsewhere (HSS_STATE; a path here, a URL in production).
     again = clone(repo.origin, tmp_path / "main2")
-    job = run_job(
-        "hss-reconciler", "apply", again, repo.env, {**repo.provided, "HSS_APPLY_UNREVIEWED": "true"}
-    )
+    shared = tmp_path / "shared" / "hss.state.json"
+    shared.parent.mkdir()
+    opted_in = {**repo.provided, "HSS_APPLY_UNREVIEWED": "true", "STATE_URL": str(shared)}
+    job = run_job("hss-reconciler", "apply", again, repo.env, opted_in)
     assert job.results["Apply"].code == 0, job.results["Apply"].output
     assert (
         "::warning::No reviewed plan was found for this commit. HSS_APPLY_UNREVIEWED is true"
         in job.results["Apply"].stdout
     )
     assert sorted(live(hss)) == ["harbor-prod", "jfrog-build"]
+    assert len(json.loads(shared.read_text())["registries"]) == 2
+    assert "state: remote (HSS_STATE)" in job.results["Huawei Cloud credentials and state"].stdout
+    assert (
+        job.results["Commit the state file"].stdout == "The state is remote (HSS_STATE); nothing to commit.\n"
+    )
+    assert not (again / "registries" / "hss-reconciler.state.json").exists()
 
 
 def test_github_reviewed_plan_failing_for_another_reason_fails_the_job(

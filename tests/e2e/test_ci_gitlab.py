@@ -333,14 +333,17 @@ def test_gitlab_missing_plan_fails_unless_unreviewed_applies_are_opted_in(
     )
     assert result.code == 5 and "No merge request brought cccccccc." in result.stdout, result.output
     assert "No merge request to write the plan to" in result.stdout
-    result, _ = run_job(
-        "hss-apply",
-        clone(origin, tmp_path / "main2"),
-        gitlab_env(hss, tmp_path, gitlab, "c" * 40, mr=False, HSS_APPLY_UNREVIEWED="true"),
+    # Opted in, with the state elsewhere (HSS_STATE; a path here, a URL in production): no commit back.
+    shared = tmp_path / "shared.state.json"
+    env = gitlab_env(
+        hss, tmp_path, gitlab, "c" * 40, mr=False, HSS_APPLY_UNREVIEWED="true", HSS_STATE=str(shared)
     )
+    result, _ = run_job("hss-apply", clone(origin, tmp_path / "main2"), env)
     assert result.code == 0, result.output
     assert "HSS_APPLY_UNREVIEWED is true: applying a fresh plan nobody reviewed." in result.stdout
     assert sorted(live(hss)) == ["harbor-prod", "jfrog-build"]
+    assert len(json.loads(shared.read_text())["registries"]) == 2
+    assert git("log", "-1", "--format=%s", "main", cwd=origin) == "registries", "nothing committed back"
 
 
 def test_gitlab_without_the_protected_token_the_plan_stays_in_the_job(
