@@ -24,7 +24,8 @@ from ruamel.yaml.tokens import CommentToken
 from reconciler.fmt.comments import Path, lift_flow_comments, place_comments
 
 MODELINE = re.compile(r"^\s*#\s*yaml-language-server:\s*\$schema=")
-SECRET_KEYS = frozenset({"registry_password"})
+# Small references written on one line, `{env: NAME}` and `{profile: NAME}`, as the docs write them.
+INLINE_KEYS = frozenset({"registry_password", "credentials"})
 # List items indented under their key (`registries:` then `  - registry_name: ...`),
 # as in the README and every example.
 MAPPING_INDENT, SEQUENCE_INDENT, SEQUENCE_DASH_OFFSET = 2, 4, 2
@@ -54,7 +55,8 @@ def _only_parent_comment(node: CommentedMap, parent_token: CommentToken | None) 
 
 
 class _Styler:
-    """Block style everywhere except a secret reference, written `{env: NAME}` as the docs do;
+    """Block style everywhere except a secret or credentials reference, written `{env: NAME}` or
+    `{profile: NAME}` as the docs do;
     and end-of-line comments kept the same distance from their value after re-indenting.
     (ruamel writes each comment at its old column, which drifts when indentation changes.)"""
 
@@ -69,7 +71,7 @@ class _Styler:
         for key, value in node.items():
             token = _eol_comment(node, key)
             was_flow = isinstance(value, CommentedMap | CommentedSeq) and value.fa.flow_style()
-            if isinstance(value, CommentedMap) and key in SECRET_KEYS and id(value) not in self.keep_block:
+            if isinstance(value, CommentedMap) and key in INLINE_KEYS and id(value) not in self.keep_block:
                 if _only_parent_comment(value, token):
                     value.ca.comment = None
                     value.fa.set_flow_style()
@@ -171,7 +173,7 @@ def restyle(body: str) -> str:
     if isinstance(data, CommentedMap):
         # A secret reference stays `{env: X}` only if its comments can sit at the end of that line.
         keep_block = {id(node) for p in placements if p.kind != "eol" and p.path[:-1]
-                      and p.path[-2] in SECRET_KEYS and (node := _node_at(data, p.path[:-1])) is not None}
+                      and p.path[-2] in INLINE_KEYS and (node := _node_at(data, p.path[:-1])) is not None}
         data.fa.set_block_style()
         _Styler(keep_block).mapping(data, 0)
     buffer = io.StringIO()

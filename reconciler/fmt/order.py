@@ -23,7 +23,7 @@ from reconciler.registry import FILE_FIELDS
 # query parameters). The schema lists properties in the same order, so editor
 # completion, `fmt` and the docs agree (tests/unit/test_fmt_order.py checks).
 ROOT_ORDER = ("version", "target", "registries")
-TARGET_ORDER = ("region", "project_id", "enterprise_project_id", "endpoint")
+TARGET_ORDER = ("region", "project_id", "enterprise_project_id", "endpoint", "credentials")
 REGISTRY_ORDER = FILE_FIELDS
 MERGE_KEY = "<<"
 

@@ -109,17 +109,14 @@ def test_comments_inside_flow_collections_are_kept_then_check_passes(tmp_path: P
     assert (again.code, again.stdout) == (0, ""), again.output
 
 
-def test_a_comment_fmt_would_lose_stops_fmt_and_fails_check(tmp_path: Path) -> None:
-    messy = _unformatted(tmp_path, "a.yaml")
-    lossy = _quickstart_copy(tmp_path, "get_scan_image_channel: Other\n",
-                             "get_scan_image_channel: Other\n...\n# after the document\n", "b.yaml")
-    before = {path: path.read_bytes() for path in (messy, lossy)}
-    expected = (f"Error: {lossy}:32:1: fmt cannot keep this comment; nothing was written. "
-                "Please report it\n")
-    for args in (("fmt",), ("fmt", "--check")):
-        result = run_cli(*args, str(tmp_path), env=dict(os.environ))
-        assert (result.code, result.stdout, result.stderr) == (1, "", expected), args
-        assert {path: path.read_bytes() for path in before} == before
+def test_a_comment_after_the_document_end_is_kept_by_fmt(tmp_path: Path) -> None:
+    """Issue 19.11: fmt used to refuse a file with a comment after `...`; it now keeps the comment."""
+    kept = _quickstart_copy(tmp_path, "get_scan_image_channel: Other\n",
+                            "get_scan_image_channel: Other\n...\n# after the document\n", "b.yaml")
+    result = run_cli("fmt", str(tmp_path), env=dict(os.environ))
+    assert result.code == 0, result.stderr
+    assert kept.read_text().endswith("...\n# after the document\n")
+    assert run_cli("fmt", "--check", str(tmp_path), env=dict(os.environ)).code == 0
 
 
 def test_a_flow_comment_fmt_cannot_place_is_refused_with_its_position(tmp_path: Path) -> None:

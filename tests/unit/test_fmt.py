@@ -101,7 +101,7 @@ registries:
 """
 
 TARGET = {"region": "ap-southeast-1", "project_id": "p1", "enterprise_project_id": '"0"',
-          "endpoint": "http://127.0.0.1:8080"}
+          "endpoint": "http://127.0.0.1:8080", "credentials": "{profile: prod}"}
 REGISTRY = {"registry_name": "harbor-prod", "registry_type": "Harbor", "api_version": "V2",
             "protocol": "https", "registry_addr": "harbor.example.com", "registry_username": "robot",
             "registry_password": "{env: HARBOR_PASSWORD}", "password_version": "2",
