@@ -56,6 +56,16 @@ os.environ.update(_REDIRECT)
 # A developer's FORCE_COLOR would paint output the tests read as plain text (render/colors.py).
 for _name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
     _SAVED.setdefault(_name, os.environ.pop(_name, None))
+# Where the tool finds credentials, endpoints and state, the runner's own must not leak in: a
+# CI runner holding HUAWEICLOUD_SDK_IDP_ID, an AWS key or HSS_STATE would switch the tests to
+# them. Each test sets what it needs. The profile and regions files live under HOME (moved above).
+_RUNNER_PREFIXES = ("HUAWEICLOUD_SDK_", "CLOUD_SDK_", "HC_CONTAINER_", "HSS_", "AWS_", "PG")
+for _name in [name for name in os.environ if name.startswith(_RUNNER_PREFIXES)]:
+    _SAVED.setdefault(_name, os.environ.pop(_name))
+# On an ECS or CCE runner with an agency, the metadata service at 169.254.169.254 would hand the
+# credential chain real keys; point it at a closed loopback port instead (it then finds none).
+_SAVED.setdefault("HSS_METADATA_ENDPOINT", None)
+os.environ["HSS_METADATA_ENDPOINT"] = "http://127.0.0.1:9"
 
 # Where tools write in a home: its top level and the XDG directories (entries added or
 # removed, files changed), and all of ~/.huaweicloud. Directories' times are left out
