@@ -28,7 +28,7 @@ __all__ = ["Moved", "force_unlock", "is_remote", "migrate", "open_backend", "ope
 
 if TYPE_CHECKING:
     from reconciler.state.backends.base import Backend, Store
-    from reconciler.state.backends.s3 import S3Credentials
+    from reconciler.state.backends.s3 import S3CredentialProvider
     from reconciler.state.lock import LockInfo
 
 def open_store(location: str) -> Store:
@@ -62,10 +62,18 @@ def open_backend(location: str, environ: Mapping[str, str] = os.environ) -> Back
     return PostgresBackend(where_pg)
 
 
-def s3_credentials(environ: Mapping[str, str]) -> S3Credentials:
-    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) when set, else the Huawei
-    AK/SK the tool already reads (OBS takes them for S3 requests)."""
-    from reconciler.hss.credentials import credentials_from_env
+def s3_credentials(environ: Mapping[str, str]) -> S3CredentialProvider:
+    """Who signs the S3 requests: a provider the backend calls before every request.
+
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) when set; else the
+    Huawei credential chain that HSS uses (hss/credsources/chain.py: IdP federation,
+    HUAWEICLOUD_SDK_AK/SK, the profile file, ECS metadata, pod identity), whose AK/SK and
+    security token OBS takes for S3 requests (the token as x-amz-security-token, as its S3
+    API documents for temporary credentials). A provider rather than a snapshot: temporary
+    credentials are refreshed before they expire, however long the apply. An IAM token
+    (HSS_AUTH_TOKEN) cannot sign S3 requests, so it is refused here, before anything is sent.
+    """
+    from reconciler.hss.credentials import is_header_token
     from reconciler.secrets import Secret
     from reconciler.state.backends.s3 import S3Credentials
 
@@ -74,18 +82,42 @@ def s3_credentials(environ: Mapping[str, str]) -> S3Credentials:
         if not (access and secret):
             raise ReconcilerError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
         for name, value in (("AWS_ACCESS_KEY_ID", access), ("AWS_SECRET_ACCESS_KEY", secret)):
-            if not all("!" <= c <= "~" for c in value):
+            if not is_header_token(value):
                 Secret(value)
                 raise ReconcilerError(f"{name} holds characters other than printable ASCII")
         token = environ.get("AWS_SESSION_TOKEN") or None
-        return S3Credentials(access, Secret(secret), Secret(token) if token else None)
-    credentials = credentials_from_env(environ)
-    if credentials.access_key is None or credentials.secret_key is None:
-        raise ReconcilerError("an s3:// state needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the "
-                              "Huawei AK/SK (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK); an IAM token "
-                              "cannot sign S3 requests")
-    return S3Credentials(credentials.access_key, credentials.secret_key, credentials.security_token,
-                         source="HUAWEICLOUD_SDK_AK")
+        if token is not None and not is_header_token(token):
+            Secret(token)
+            raise ReconcilerError("AWS_SESSION_TOKEN holds characters other than printable ASCII")
+        fixed = S3Credentials(access, Secret(secret), Secret(token) if token else None,
+                              source="AWS_ACCESS_KEY_ID and its secret")
+        return lambda: fixed
+    return _from_chain(environ)
+
+
+def _from_chain(environ: Mapping[str, str]) -> S3CredentialProvider:
+    from reconciler.hss.credsources.chain import credential_provider
+    from reconciler.state.backends.s3 import S3Credentials
+
+    try:
+        chain = credential_provider(environ)  # fetches temporary credentials once: a broken source stops here
+    except ReconcilerError as exc:
+        raise ReconcilerError(f"an s3:// state needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or Huawei "
+                              f"AK/SK from the credential chain: {exc}") from None
+
+    def current() -> S3Credentials:
+        found = chain()
+        if found.access_key is None or found.secret_key is None:
+            raise ReconcilerError(
+                "an s3:// state needs an AK/SK to sign its requests, and the Huawei credentials found are "
+                "an IAM token (HSS_AUTH_TOKEN), which cannot sign S3 requests: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK) for the state")
+        source = ("HUAWEICLOUD_SDK_AK (or CLOUD_SDK_AK) and its SK" if found.source == "environment"
+                  else f"the credentials from {found.source}")
+        return S3Credentials(found.access_key, found.secret_key, found.security_token, source=source)
+
+    current()  # an IAM token is refused before anything is sent
+    return current
 
 
 def force_unlock(location: str, lock_id: str) -> LockInfo:

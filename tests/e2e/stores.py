@@ -66,17 +66,25 @@ def moto_s3() -> Iterator[S3]:
         server.stop()
 
 
-class _StripHandler(http.server.BaseHTTPRequestHandler):
-    """Forwards every request to `upstream`, without If-Match / If-None-Match (invented: a stand-in for
-    a store whose PutObject documents plain overwrite)."""
+class ForwardingHandler(http.server.BaseHTTPRequestHandler):
+    """Forwards every request to `upstream`, less the headers named in `dropped`, unless `refusal`
+    answers it first (with 403 and an S3 error document)."""
 
     upstream: tuple[str, int] = ("127.0.0.1", 0)
+    dropped: tuple[str, ...] = ()
     protocol_version = "HTTP/1.1"
+
+    def refusal(self, body: bytes) -> bytes | None:
+        return None
 
     def _forward(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match")}
+        refused = self.refusal(body or b"")
+        if refused is not None:
+            self._answer(403, [("Content-Type", "application/xml")], refused)
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in self.dropped}
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
             conn.request(self.command, self.path, body=body, headers=headers)
@@ -84,13 +92,17 @@ class _StripHandler(http.server.BaseHTTPRequestHandler):
             data = answer.read()
         finally:
             conn.close()
-        self.send_response(answer.status)
-        for name, value in answer.getheaders():
+        self._answer(answer.status, answer.getheaders(), data)
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
             if name.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = _forward
 
@@ -98,11 +110,18 @@ class _StripHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _StripHandler(ForwardingHandler):
+    """invented: a stand-in for a store whose PutObject documents plain overwrite."""
+
+    dropped = ("if-match", "if-none-match")
+
+
 @contextlib.contextmanager
-def stripping_proxy(upstream: str) -> Iterator[str]:
+def forwarding_proxy(upstream: str, handler: type[ForwardingHandler], **attributes: object) -> Iterator[str]:
+    """A proxy on 127.0.0.1 in front of `upstream`, answering through a subclass of `handler`."""
     host, _, port = upstream.removeprefix("http://").partition(":")
-    handler = type("Handler", (_StripHandler,), {"upstream": (host, int(port))})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    bound = type("Handler", (handler,), {"upstream": (host, int(port)), **attributes})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), bound)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -110,6 +129,12 @@ def stripping_proxy(upstream: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def stripping_proxy(upstream: str) -> Iterator[str]:
+    with forwarding_proxy(upstream, _StripHandler) as url:
+        yield url
 
 
 @dataclass

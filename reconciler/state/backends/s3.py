@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.errors import StateError
+from reconciler.errors import ReconcilerError, StateError
 from reconciler.secrets import Secret
 from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
 from reconciler.state.backends.location import S3Location
@@ -49,8 +49,13 @@ _PROBE_LOCK = threading.Lock()
 class S3Credentials:
     access_key: str
     secret_key: Secret
-    session_token: Secret | None = None
-    source: str = "AWS_ACCESS_KEY_ID"  # the variable named when the store refuses them
+    session_token: Secret | None = None  # temporary credentials: sent, and signed, as x-amz-security-token
+    source: str = "AWS_ACCESS_KEY_ID and its secret"  # what to check when the store refuses them
+
+
+# Called before every request, so temporary credentials are refreshed during a long run
+# (engine/statefile.py s3_credentials makes it; the backend never keeps a copy).
+S3CredentialProvider = Callable[[], S3Credentials]
 
 
 class ConditionalWritesIgnored(StateError):
@@ -58,12 +63,13 @@ class ConditionalWritesIgnored(StateError):
 
 
 class S3Backend:
-    def __init__(self, where: S3Location, credentials: S3Credentials,
+    def __init__(self, where: S3Location, credentials: S3CredentialProvider,
                  client: httpx.Client | None = None) -> None:
         self.where = where
         self.location = where.url
         self.locking = where.lock
         self._credentials = credentials
+        self._source = ""  # where the credentials of the last request came from, for a 403's hint
         self._client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
 
     # --- requests -------------------------------------------------------------------------------
@@ -86,9 +92,17 @@ class S3Backend:
         wanted = {"host": request.headers["host"], **(headers or {})}
         if body:
             wanted["content-length"] = str(len(body))
-        token = self._credentials.session_token
-        request.headers.update(sign(method, url, wanted, body, access_key=self._credentials.access_key,
-                                    secret_key=self._credentials.secret_key.reveal(),
+        try:
+            credentials = self._credentials()
+        except StateError:
+            raise
+        except ReconcilerError as exc:  # a failed refresh: a StateError, so a write falls back to a file
+            raise StateError(f"{self.location}: no credentials for the store ({exc}); nothing was "
+                             "changed by this request") from None
+        self._source = credentials.source
+        token = credentials.session_token
+        request.headers.update(sign(method, url, wanted, body, access_key=credentials.access_key,
+                                    secret_key=credentials.secret_key.reveal(),
                                     region=self.where.region, now=datetime.now(UTC),
                                     session_token=token.reveal() if token else None))
         try:
@@ -116,8 +130,7 @@ class S3Backend:
         status = response.status_code
         hint = ""
         if status == 403:
-            hint = (f"; check {self._credentials.source} and its secret, the region ({self.where.region}) "
-                    "and the bucket policy")
+            hint = f"; check {self._source}, the region ({self.where.region}) and the bucket policy"
         elif code == "NoSuchBucket":
             hint = f"; create the bucket {self.where.bucket} (with versioning) first"
         return StateError(f"{self.location}: {doing} failed: HTTP {status}{f' {code}' if code else ''}{hint}")

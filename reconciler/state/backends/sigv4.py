@@ -8,7 +8,13 @@ every request is a plain body whose SHA-256 is in `x-amz-content-sha256` and
 signed: the lowest common denominator every S3-compatible store accepts. The
 conditional headers (If-Match, If-None-Match) are sent exactly as asked. And it
 costs no import beyond hashlib: botocore alone takes longer to import than a
-whole plan. tests/oracle/test_sigv4.py checks it against botocore's signer.
+whole plan. tests/unit/test_state_backends.py checks it against botocore's
+signer, a session token included.
+
+Temporary credentials (AWS STS, or Huawei's from IdP federation, ECS metadata
+or pod identity) add their token as `x-amz-security-token`, signed with the
+other headers: that is the header OBS's S3-compatible API names for the
+requests of federated users (its "Common Request Headers"), and what AWS wants.
 """
 
 from __future__ import annotations
