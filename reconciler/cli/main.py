@@ -331,7 +331,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--endpoint", metavar="URL",
                    help="HSS endpoint, also written into the file (default: HSS_ENDPOINT, then the region's)")
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the file (made if missing)")
-    p.add_argument("--state", metavar="PATH", help="leave out the registries this state manages")
+    p.add_argument("--state", metavar="PATH|URL",
+                   help="leave out the registries this state manages: a file, s3:// or postgresql:// URL, as "
+                        "plan takes (default: HSS_STATE, if set); only read, never locked")
     p.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")

@@ -4,9 +4,10 @@ The onboarding step of a team whose registries were made by hand: list the
 target, write one registry file that declares each registry exactly as HSS
 has it (so the next plan only adopts), with every password a `{env: NAME}`
 reference (HSS never returns passwords; see engine/envnames.py for NAME).
-Registries already in a given state are left out, as are those a registry
-file could not declare (each with the reason). Nothing is written unless the
-whole file can be, and an existing file is replaced only when asked.
+Registries already in the state (--state or HSS_STATE, a file or a shared
+store) are left out, as are those a registry file could not declare (each
+with the reason). Nothing is written unless the whole file can be, and an
+existing file is replaced only when asked.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reconciler.config.lookalikes import skeleton
 from reconciler.config.model import TargetConfig
 from reconciler.config.workspace import ENDPOINT_ENV
 from reconciler.engine.envnames import password_variables
+from reconciler.engine.locate import given_state
 from reconciler.engine.options import Connection
 from reconciler.engine.registryfile import (
     Layout,
@@ -33,9 +35,10 @@ from reconciler.engine.registryfile import (
     target_document,
 )
 from reconciler.engine.session import hss_clients
+from reconciler.engine.statefile import open_store
 from reconciler.errors import ReconcilerError
 from reconciler.registry import LiveRegistry, TargetKey, comparable, registry_address
-from reconciler.state.store import StateStore
+from reconciler.state.backends import is_remote
 
 FILE_MODE = 0o644  # a registry file holds no secret, and is meant for git
 _OPTION_OF = {"target.region": "--region", "target.project_id": "--project-id",
@@ -47,7 +50,7 @@ class ExportRequest:
     target: TargetKey
     out: Path  # the directory the file goes to (made if missing)
     endpoint: str | None = None  # written into the file; default HSS_ENDPOINT, then the region's
-    state: Path | None = None  # leave out what this state manages
+    state: str | None = None  # --state: leave out what this state manages (a path or a URL)
     overwrite: bool = False
 
 
@@ -81,13 +84,36 @@ def _check_target(target: dict[str, Any]) -> None:
         raise ReconcilerError(f"{_OPTION_OF.get(where, where)}: {message}")
 
 
-def _managed(state_path: Path | None, target: TargetKey) -> tuple[set[str], set[str]]:
-    """The ids and names the state manages in `target`."""
-    if state_path is None:
+def _state_location(given: str | None) -> str | None:
+    """--state, else HSS_STATE: the same locations plan takes (a path, s3://, postgresql://).
+
+    A local path given with --state must exist (a typo would leave nothing out); a shared
+    store is checked when read, and so is anything HSS_STATE names.
+    """
+    location = given_state(given)
+    if given and not is_remote(given) and not Path(given).exists():
+        raise ReconcilerError(f"--state {given}: no such file")
+    return location
+
+
+def _managed(location: str | None, explicit: bool, target: TargetKey) -> tuple[set[str], set[str]]:
+    """The ids and names the state at `location` manages in `target`.
+
+    Read only, and without the lock: export writes nothing to the state, and a lock would
+    make onboarding wait for (or fail on) a running apply. What such an apply adds is in
+    HSS before it is in the state, so the state is read after HSS was listed: a registry
+    the listing saw is then in what we read unless its apply had not yet recorded it.
+    """
+    if location is None:
         return set(), set()
-    if not state_path.exists():
-        raise ReconcilerError(f"--state {state_path}: no such file")
-    entries = [e for e in StateStore(state_path).load().entries.values() if e.target == target]
+    store = open_store(location)
+    try:
+        state = store.load()
+        if explicit and not store.exists():  # HSS_STATE before the first apply: nothing managed yet
+            raise ReconcilerError(f"--state {location}: there is no state there yet")
+    finally:
+        store.close()
+    entries = [e for e in state.entries.values() if e.target == target]
     return {e.registry_id for e in entries if e.registry_id}, {e.name for e in entries}
 
 
@@ -140,9 +166,10 @@ def export(request: ExportRequest, connection: Connection, layout: Layout) -> Ex
     if not request.overwrite and (result.path.exists() or result.path.is_symlink()):
         raise ReconcilerError(f"{result.path}: already exists; nothing was listed or written. Pass "
                               "--overwrite to replace it, or choose another --out directory.")
-    ids, names = _managed(request.state, request.target)
+    location = _state_location(request.state)
     with hss_clients([TargetConfig(request.target, endpoint)], connection) as clients:
         live = clients[request.target].list_registries()
+    ids, names = _managed(location, request.state is not None, request.target)
     chosen = _select(live, target, ids, names, result)
     if not chosen:
         return result

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.engine.statefile import open_backend
 from tests.e2e import shared_scenarios as scenarios
 from tests.e2e.conftest import Hss
 from tests.e2e.stores import BUCKET, S3, S3_KEYS, moto_s3, stripping_proxy, unique
-from tests.e2e.workspaces import Api, registry, write_workspace
+from tests.e2e.workspaces import PROJECT, REGION, Api, registry, write_workspace
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,31 @@ def test_a_store_ignoring_conditional_writes_is_refused_unless_lock_off(
                               s3.url(key, endpoint=proxy, extra="&lock=off"))
         assert risky.code == 0 and "lock=off" in risky.stderr, risky.output
     assert set(Api(hss).by_name()) == {"obs-a"}
+
+
+def test_export_leaves_out_what_a_shared_state_manages_reading_it_without_the_lock(
+        hss: Hss, s3: S3, tmp_path: Path) -> None:
+    """`export --state URL` (or HSS_STATE) reads the shared state, even while another run holds its lock,
+    and writes nothing there; a URL holding no state is an error, not an empty state."""
+    key = unique("export") + ".json"
+    url = s3.url(key)
+    ws = write_workspace(tmp_path / "ws", [registry("managed-a")])
+    assert scenarios.run(hss, S3_KEYS, "apply", str(ws), "--auto-approve", "--state", url).code == 0
+    Api(hss).add("by-hand")
+    versions = _serials(s3, key)
+    export = ("export", "--region", REGION, "--project-id", PROJECT, "--enterprise-project-id", "0")
+    held = open_backend(url, S3_KEYS).acquire("apply", 0)  # another machine's apply is running
+    try:
+        given = scenarios.run(hss, S3_KEYS, *export, "--out", str(tmp_path / "given"), "--state", url)
+        from_env = scenarios.run(hss, {**S3_KEYS, "HSS_STATE": url}, *export, "--out", str(tmp_path / "env"))
+    finally:
+        held.release()
+    for result, out in ((given, "given"), (from_env, "env")):
+        assert result.code == 0, result.output
+        assert "1 registry left out: already in the state" in result.stdout, result.stdout
+        text = next((tmp_path / out).glob("*.yaml")).read_text()
+        assert "by-hand" in text and "managed-a" not in text
+    assert _serials(s3, key) == versions, "export wrote to the state"
+    missing = scenarios.run(hss, S3_KEYS, *export, "--out", str(tmp_path / "x"), "--state",
+                            s3.url(unique("nothing") + ".json"))
+    assert missing.code == 1 and "there is no state there yet" in missing.stderr, missing.output

@@ -15,7 +15,7 @@ from reconciler.registry import TargetKey
 def _request(args: argparse.Namespace) -> ExportRequest:
     return ExportRequest(TargetKey(args.region, args.project_id, args.enterprise_project_id),
                          Path(args.out), endpoint=args.endpoint,
-                         state=Path(args.state) if args.state else None, overwrite=args.overwrite)
+                         state=args.state or None, overwrite=args.overwrite)
 
 
 def _plural(count: int, one: str, many: str) -> str:
