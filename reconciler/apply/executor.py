@@ -1,7 +1,11 @@
 """Running a plan: bounded parallelism, a checkpoint after every accepted call.
 
 Destroys run first (they free room under the per-project limit), then every
-other change. A change counts as done only once the state file records it.
+other change. A move adds the new registry and deletes the old one in one
+worker, in its `creates_first` order: the old one goes only once HSS accepted
+the add and the state file records it, so a failed add leaves the old one
+scanning (and in the state). A change counts as done only once the state file
+records it.
 
 Once `stop` is set (an interrupt, a state file that cannot be written) no new
 change starts; those in flight run to the end, so every call HSS accepted is
@@ -85,6 +89,15 @@ class ApplyResult:
     def imported(self) -> int:
         return sum(1 for _, action in self._accepted() if action is Action.ADOPT)
 
+    @property
+    def moved(self) -> int:
+        return sum(1 for _, action in self._accepted() if action is Action.MOVE)
+
+
+def _adds(change: Change) -> bool:
+    """Sends AddRegistry (a create, a replace, a move): its target's new ids are learned after."""
+    return change.action.creates or change.action is Action.MOVE
+
 
 class _Run:
     def __init__(self, checkpointer: Checkpointer,
@@ -97,7 +110,7 @@ class _Run:
         self.stop = stop
         self.refreshed = plan.refreshed
         # Ids are learned per target once its last add has returned (see idlookup.py).
-        self._adds_left = Counter(c.target for c in plan.changes if c.action.creates)
+        self._adds_left = Counter(c.target for c in plan.changes if _adds(c))
         self._id_pending: dict[TargetKey, list[tuple[Change, float]]] = {}
         self.finishers = ThreadPoolExecutor(max_workers=max(1, min(MAX_ID_LISTINGS, len(self._adds_left))),
                                             thread_name_prefix="apply-ids")
@@ -129,7 +142,7 @@ class _Run:
         try:
             self._execute(change)
         finally:
-            if change.action.creates:
+            if _adds(change):
                 self._add_returned(change.target)
 
     def _execute(self, change: Change) -> None:
@@ -219,13 +232,23 @@ class _Run:
         if not isinstance(exc, StateUnwritable):
             self.result.failed.append((change, str(exc)))
             return
-        accepted = change.action
-        if accepted is Action.REPLACE and change.address not in self.checkpointer.state.entries:
-            accepted = Action.DELETE  # its delete's record failed, so its add was never sent
-        self.result.unrecorded.append((change, accepted))
+        self.result.unrecorded.append((change, self._accepted_part(change)))
         self.result.saved_to = exc.saved_to
 
+    def _accepted_part(self, change: Change) -> Action:
+        """What of `change` HSS accepted when its record failed to reach the state file."""
+        recorded = self.checkpointer.state.entries
+        if change.action is Action.REPLACE and change.address not in recorded:
+            return Action.DELETE  # its delete's record failed, so its add was never sent
+        if change.moved_from is None:
+            return change.action
+        if change.moved_from.address in recorded:
+            return Action.CREATE  # the new one added; the old one not deleted
+        return Action.MOVE if change.address in recorded else Action.DELETE  # delete-first, add not sent
+
     def _perform(self, change: Change) -> str | _IdLater | None:
+        if change.action is Action.MOVE:
+            return self._move(change)
         client = self.clients[change.target]
         if change.action is Action.FORGET:
             self.checkpointer.commit(lambda s: s.remove(change.address))
@@ -236,12 +259,9 @@ class _Run:
             # without a refresh (which would have found it): find it by name now.
             registry_id = self._find(client, change.name)
         elif registry_id is not None and not self.refreshed and change.action is not Action.CREATE:
-            registry_id = self._still_ours(client, change, registry_id)
+            registry_id = self._still_ours(client, change.name, registry_id, gone_ok=change.action.destroys)
         if change.action.destroys:
-            if registry_id is not None:
-                with contextlib.suppress(RegistryNotFound):  # already gone: the goal is met
-                    client.delete_registry(registry_id)
-            self.checkpointer.commit(lambda s: s.remove(change.address))
+            self._delete(client, change.address, registry_id)
             if change.action is Action.DELETE:
                 return registry_id
         registry = _declared(change)
@@ -256,6 +276,52 @@ class _Run:
             client.update_registry(registry_id, update_body(registry, self.secrets.get(change.address)))
             self._record(registry, registry_id, registry.password_version)
         return registry_id
+
+    def _delete(self, client: HssClient, address: str, registry_id: str | None) -> None:
+        """DeleteRegistry (None or already gone: the goal is met), then the state forgets `address`."""
+        if registry_id is not None:
+            with contextlib.suppress(RegistryNotFound):
+                client.delete_registry(registry_id)
+        self.checkpointer.commit(lambda s: s.remove(address))
+
+    def _move(self, change: Change) -> str | _IdLater | None:
+        """Add the registry at its new address and delete it at the old, in the order HSS allows.
+
+        Create first: the old registry is deleted only after HSS accepted the add and the
+        state file holds the new one, so a failed add (or a kill between the two) leaves the
+        old one in HSS and in the state, and the next plan shows the same move again.
+        """
+        source, new_client = change.moved_from, self.clients[change.target]
+        if source is None:
+            raise ReconcilerError(f"{change.address}: the plan says move but not from where; make a new plan")
+        old_client = self.clients[source.target]
+        old_id = change.registry_id
+        if old_id is None:  # its add was accepted but its id never learned
+            old_id = self._find(old_client, source.name)
+        elif not self.refreshed:
+            old_id = self._still_ours(old_client, source.name, old_id, gone_ok=True)
+        registry = _declared(change)
+        if not change.creates_first:
+            self._delete(old_client, source.address, old_id)
+            try:
+                return self._create(new_client, registry)
+            except ApiError as exc:
+                raise ReconcilerError(f"the old registry {source.address} was deleted first (HSS allows no "
+                                      f"two registries named {source.name!r} in one project), but adding it "
+                                      f"here failed ({exc}); the next plan creates it") from None
+        try:
+            made = self._create(new_client, registry)
+        except ApiError as exc:
+            raise ReconcilerError(f"{exc}; the old registry {source.address} was left as it is, in HSS "
+                                  "and in the state") from None
+        self.checkpointer.flush()  # the new registry's record on disk before the old one goes
+        try:
+            self._delete(old_client, source.address, old_id)
+        except ApiError as exc:
+            raise ReconcilerError(f"created, but deleting the old registry {source.address} failed "
+                                  f"({exc}); both are in HSS and in the state, and the next plan deletes "
+                                  "the old one") from None
+        return made
 
     def _create(self, client: HssClient, registry: DesiredRegistry) -> str | _IdLater:
         """AddRegistry, never sent again before a listing shows the registry absent.
@@ -334,8 +400,8 @@ class _Run:
         return registry_id
 
     @staticmethod
-    def _still_ours(client: HssClient, change: Change, registry_id: str) -> str | None:
-        """The recorded id, if HSS still has it under the recorded name; None if it is gone.
+    def _still_ours(client: HssClient, name: str, registry_id: str, *, gone_ok: bool) -> str | None:
+        """The recorded id, if HSS still has it under the recorded `name`; None if it is gone (`gone_ok`).
 
         A plan made without a refresh never saw HSS: a state edited or merged by hand
         could send this update or delete to someone else's registry. So the id is
@@ -344,15 +410,15 @@ class _Run:
         listed = client.list_registries(registry_id=registry_id)
         found = [r for r in listed if str(r.get("id")) == registry_id]
         if not found:
-            if change.action.destroys:
+            if gone_ok:
                 return None  # already gone: the goal of a delete is met
             raise ReconcilerError(f"HSS has no registry with the recorded id {registry_id} any more; "
                                   "run plan (with refresh) again")
-        name = found[0].get("registry_name")
-        if name != change.name:
+        listed_name = found[0].get("registry_name")
+        if listed_name != name:
             raise ReconcilerError(f"the state records id {registry_id}, but in HSS that id is the registry "
-                                  f"{name!r}, not {change.name!r}; it was left untouched. Fix the state "
-                                  f"('hss-reconciler state rm {change.name}') and plan again.")
+                                  f"{listed_name!r}, not {name!r}; it was left untouched. Fix the state "
+                                  f"('hss-reconciler state rm {name}') and plan again.")
         return registry_id
 
     @staticmethod

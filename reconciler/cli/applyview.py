@@ -21,6 +21,7 @@ VERBS = {
     Action.DELETE: ("Destroying", "Destruction"),
     Action.ADOPT: ("Adopting", "Adoption"),
     Action.FORGET: ("Forgetting", "Forgetting"),
+    Action.MOVE: ("Moving", "Move"),
 }
 
 
@@ -60,7 +61,8 @@ def reporter(say: Callable[[str], None], out: Output) -> Callable[[ApplyEvent], 
 
 def summary(result: ApplyResult) -> str:
     imported = f"{result.imported} imported, " if result.imported else ""
-    return (f"Resources: {imported}{result.added} added, {result.changed} changed, "
+    moved = f"{result.moved} moved, " if result.moved else ""
+    return (f"Resources: {imported}{moved}{result.added} added, {result.changed} changed, "
             f"{result.destroyed} destroyed.")
 
 

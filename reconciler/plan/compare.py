@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan.model import Change, Plan
+from reconciler.plan.model import Change, MovedFrom, Plan
 
 # Everything a change does, or shows the reviewer; `reason` is prose derived from these.
 COMPARED = ("registry_id", "before", "after", "changed", "send_password", "password_version",
-            "before_password_version")
+            "before_password_version", "moved_from")
 MAX_SHOWN = 10
 
 
@@ -23,7 +23,7 @@ def _key(change: Change) -> tuple[str, str]:
 
 
 def _describe(value: Any) -> str:
-    return "none" if value is None else repr(value)
+    return "none" if value is None else str(value) if isinstance(value, MovedFrom) else repr(value)
 
 
 def differences(reviewed: Plan, fresh: Plan) -> list[str]:

@@ -9,6 +9,8 @@ The rules, per registry address (target + name):
   update what differs), else create.
 - in the state, no longer declared: delete (or forget with --no-destroy).
 - in HSS, neither declared nor in the state: unmanaged, never touched.
+Then a delete and a create that are one registry at a new address (renamed,
+or moved to another target) become one move (plan/moves.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from reconciler.config.model import Desired, DesiredRegistry
 from reconciler.config.warnings import config_warnings
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
+from reconciler.plan.moves import pair_moves
 from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
 from reconciler.state.model import State, StateEntry
 
@@ -231,10 +234,12 @@ def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
     when its deletes and replaces alone are more than SAFETY_MAX_DESTROY_SHARE
     of them; else "update" when, with its in-place updates, they are more than
     SAFETY_MAX_CHANGE_SHARE. Creates, adopts and forgets touch no registry
-    the state manages (the share is of those), so they do not count.
+    the state manages (the share is of those), so they do not count. A move
+    deletes a registry of the target it leaves: there it counts as a delete.
     """
     managed = Counter(entry.target for entry in state.entries.values())
     destroyed = Counter(change.target for change in plan.changes if change.action.destroys)
+    destroyed.update(change.moved_from.target for change in plan.changes if change.moved_from is not None)
     updated = Counter(change.target for change in plan.changes if change.action is Action.UPDATE)
     unsafe: list[UnsafeTarget] = []
     for target in sorted(destroyed.keys() | updated.keys()):
@@ -252,6 +257,7 @@ def make_plan(desired: Desired, state: State, live: Live | None,
               options: PlanOptions | None = None) -> Plan:
     """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
     plan = _Planner(desired, state, live, options or PlanOptions()).run()
+    plan.changes = pair_moves(plan.changes, state.entries)
     # The files' own warnings (config/warnings.py, which validate prints too); a partial plan's
     # per-registry ones only for the registries it touches.
     touched = {c.address for c in plan.changes} if plan.partial else None

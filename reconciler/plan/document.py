@@ -22,7 +22,16 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget, unsafe_reason
+from reconciler.plan.model import (
+    Action,
+    Change,
+    Drift,
+    LiveStatus,
+    MovedFrom,
+    Plan,
+    UnsafeTarget,
+    unsafe_reason,
+)
 from reconciler.registry import SECRET_FIELDS, TargetKey
 from reconciler.schema import describe_error, load_schema, schema_errors
 from reconciler.secrets import Secret, SecretRef
@@ -120,7 +129,7 @@ def _unsafe_from_reason(reason: str, targets: Mapping[str, TargetKey]) -> Unsafe
 
 
 def _summary(plan: Plan) -> dict[str, Any]:
-    return {
+    summary = {
         "add": plan.to_add,
         "change": plan.to_change,
         "destroy": plan.to_destroy,
@@ -129,6 +138,14 @@ def _summary(plan: Plan) -> dict[str, Any]:
         "unmanaged": plan.unmanaged,
         "has_changes": plan.has_changes,
     }
+    if plan.to_move:  # written only with a move, so every other plan keeps its shape
+        summary["move"] = plan.to_move
+    return summary
+
+
+def move_order(change: Change) -> str:
+    """How a move runs, as the document names it (derived from where it goes, never stored apart)."""
+    return "create_first" if change.creates_first else "delete_first"
 
 
 @dataclass(frozen=True)
@@ -181,6 +198,10 @@ def _change_to_json(change: Change, where: str) -> dict[str, Any]:
     moved = new_password_address(change)
     if moved is not None:  # optional, so plans without it (written before it existed) still read
         data["password_new_address"] = moved.to_json()
+    if change.moved_from is not None:  # only a move has these: older plans keep their shape
+        data["moved_from"] = {"address": change.moved_from.address,
+                              "target": change.moved_from.target.to_json(), "name": change.moved_from.name}
+        data["move_order"] = move_order(change)
     return data
 
 
@@ -263,6 +284,11 @@ def _fail(problems: list[str]) -> PlanDocumentError:
     return PlanDocumentError(f"not a valid plan document: {'; '.join(shown)}{more}")
 
 
+def _moved_from_json(data: dict[str, Any]) -> MovedFrom | None:
+    source = data.get("moved_from")
+    return None if source is None else MovedFrom(TargetKey.from_json(source["target"]), source["name"])
+
+
 def _change_from_json(data: dict[str, Any]) -> Change:
     return Change(
         action=Action(data["action"]),
@@ -276,7 +302,19 @@ def _change_from_json(data: dict[str, Any]) -> Change:
         password_version=data["password_version"],
         before_password_version=data["before_password_version"],
         reason=data["reason"],
+        moved_from=_moved_from_json(data),
     )
+
+
+def _move_problem(index: int, data: dict[str, Any], change: Change) -> str:
+    """A move whose old address or order disagrees with its own data ("" when it agrees)."""
+    if change.moved_from is None:
+        return ""
+    if data["moved_from"]["address"] != change.moved_from.address:
+        return f"changes[{index}].moved_from.address: does not match its target and name"
+    if data["move_order"] != move_order(change):
+        return f"changes[{index}].move_order: is not the order this move must run in"
+    return ""
 
 
 def _new_address_problem(index: int, data: dict[str, Any], change: Change) -> str:
@@ -321,7 +359,7 @@ def plan_from_document(document: Any) -> tuple[Plan, dict[str, Any]]:
                 for i, (c, change) in enumerate(zip(copy["changes"], changes, strict=True))
                 if c["address"] != change.address]
     problems += [p for i, (c, change) in enumerate(zip(copy["changes"], changes, strict=True))
-                 if (p := _new_address_problem(i, c, change))]
+                 for p in (_new_address_problem(i, c, change), _move_problem(i, c, change)) if p]
     reasons = list(copy["unsafe"]["reasons"])
     if copy["unsafe"]["flagged"] != bool(reasons):
         problems.append("unsafe.flagged: must be true exactly when there are reasons")

@@ -27,7 +27,7 @@ from typing import Any
 
 from reconciler.plan.model import Action, Plan
 from reconciler.registry import SECRET_FIELDS
-from reconciler.render.view import WIDTH, ChangeView, plan_view, unsafe_text
+from reconciler.render.view import WIDTH, ChangeView, move_text, plan_view, summary_counts, unsafe_text
 from reconciler.secrets import MASK
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -106,7 +106,8 @@ def _value(field: str, value: Any) -> str:
 # GitHub colours a ```diff line by its first character only: `+` green, `-` red, `!` orange
 # (the diff grammar's "changed"); `~`, the text output's mark for a change in place, gets
 # no colour. So in markdown a `~` mark is written `!` (issue 19.7); the text output keeps `~`.
-_DIFF_MARKS = {"~": "!"}
+# A move's `→` is no diff mark either: it is written `!` too.
+_DIFF_MARKS = {"~": "!", "→": "!"}
 
 
 def _diff_mark(mark: str) -> str:
@@ -145,11 +146,7 @@ def counts_text(plan: Plan) -> str:
         return f"refresh-only, {_plural(recorded, 'registry', 'registries')} to record in the state"
     if not plan.has_changes:
         return "no changes"
-    parts = [f"{plan.to_import:,} to import"] if plan.to_import else []
-    parts += [f"{plan.to_add:,} to add", f"{plan.to_change:,} to change", f"{plan.to_destroy:,} to destroy"]
-    if plan.to_forget:
-        parts.append(f"{plan.to_forget:,} to forget")
-    return ", ".join(parts)
+    return ", ".join(f"{count:,} {what}" for count, what in summary_counts(plan))
 
 
 def _capped(items: list[str], more: str) -> list[str]:
@@ -174,6 +171,17 @@ def _destroy_warning(plan: Plan) -> str | None:
                               "in HSS:", *(f"- {n}" for n in shown)])
 
 
+def _move_note(plan: Plan) -> str | None:
+    """Moves above the details: each deletes a registry, so a reviewer sees where each one goes."""
+    moves = [c for c in plan.changes if c.moved_from is not None]
+    if not moves:
+        return None
+    items = [f"{code(str(c.moved_from))} → {code(c.address)} ({prose(move_text(c))})" for c in moves]
+    kind = "NOTE" if all(c.creates_first for c in moves) else "WARNING"
+    return _alert(kind, [f"This plan **moves {_plural(len(moves), 'registry', 'registries')}** (same "
+                         "registry_addr, new name or target):", *(f"- {i}" for i in _capped(items, "moves"))])
+
+
 def _new_address_warning(views: list[ChangeView]) -> str | None:
     """Passwords sent to a new registry_addr, above the details: a reviewer must not have to expand them."""
     items = [f"{code(v.change.address)}: {v.new_address_text(code)}" for v in views if v.new_address]
@@ -189,6 +197,9 @@ def _top(plan: Plan, views: list[ChangeView]) -> list[str]:
     warning = _destroy_warning(plan)
     if warning:
         blocks.append(warning)
+    moves = _move_note(plan)
+    if moves:
+        blocks.append(moves)
     moved = _new_address_warning(views)
     if moved:
         blocks.append(moved)

@@ -54,7 +54,7 @@ def _result_json(result: ApplyResult | None) -> dict[str, Any] | None:
         return None
     return {
         "added": result.added, "changed": result.changed, "destroyed": result.destroyed,
-        "imported": result.imported, "stopped": result.stopped,
+        "imported": result.imported, "moved": result.moved, "stopped": result.stopped,
         "done": [c.address for c in result.done],
         "failed": [{"address": c.address, "error": message} for c, message in _failures(result)],
     }
@@ -90,7 +90,8 @@ def render_apply_markdown(plan: Plan, result: ApplyResult | None, outputs: Uploa
     if result is not None:
         failures = _failures(result)
         status = "failed" if failures else "complete"
-        parts.append(f"**Apply {status}:** {result.added} added, {result.changed} changed, "
+        moved = f"{result.moved} moved, " if result.moved else ""
+        parts.append(f"**Apply {status}:** {moved}{result.added} added, {result.changed} changed, "
                      f"{result.destroyed} destroyed, {len(failures)} failed.")
     for address, item in sorted((outputs.commands if outputs else {}).items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.plan.model import Plan
 from reconciler.render.colors import Palette
-from reconciler.render.view import WIDTH, ChangeView, Role, plan_view, unsafe_text
+from reconciler.render.view import WIDTH, ChangeView, Role, plan_view, summary_counts, unsafe_text
 
 COLOR = {Role.ADD: "green", Role.CHANGE: "yellow", Role.DESTROY: "red", Role.READ: "cyan",
          Role.NEUTRAL: "dim"}
@@ -50,13 +50,7 @@ def summary_line(plan: Plan) -> str:
                 else "No changes. The state records what HSS has.")
     if not plan.has_changes:
         return "No changes. Your registries match the configuration."
-    parts = []
-    if plan.to_import:
-        parts.append(f"{plan.to_import} to import")
-    parts += [f"{plan.to_add} to add", f"{plan.to_change} to change", f"{plan.to_destroy} to destroy"]
-    if plan.to_forget:
-        parts.append(f"{plan.to_forget} to forget")
-    return f"Plan: {', '.join(parts)}."
+    return f"Plan: {', '.join(f'{count} {what}' for count, what in summary_counts(plan))}."
 
 
 def render_plan(plan: Plan, palette: Palette) -> str:

@@ -12,13 +12,16 @@ The choices follow Terraform's plan output:
   (re-sent with an update, or sent to the registry a replace creates);
 - a password sent to a new registry_addr says so on a line of its own, above
   the block: the reviewer must see where it goes now;
-- "(1 unchanged attribute hidden)", singular when it is one.
+- "(1 unchanged attribute hidden)", singular when it is one;
+- a move (Terraform's "has moved to") names both addresses and the order it
+  runs in: created first, then the old one deleted, or, where HSS refuses two
+  registries of one name, the old one deleted first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -68,6 +71,7 @@ STYLE = {
     Action.DELETE: ActionStyle("-", Role.DESTROY, "will be destroyed"),
     Action.ADOPT: ActionStyle("<=", Role.READ, "will be adopted (it already exists in HSS)"),
     Action.FORGET: ActionStyle("~", Role.CHANGE, "will be removed from the state only (left in HSS)"),
+    Action.MOVE: ActionStyle("→", Role.ADD, "will be moved"),
 }
 
 
@@ -119,11 +123,13 @@ class ChangeView:
 
     @property
     def headline(self) -> str:
+        if self.change.moved_from is not None:
+            return f"{self.change.moved_from} -> {self.change.address} {self.style.headline}"
         return f"{self.change.address} {self.style.headline}"
 
     @property
     def reason(self) -> str:
-        return self.change.reason
+        return move_text(self.change) if self.change.moved_from is not None else self.change.reason
 
     def new_address_text(self, show: Callable[[Any], str]) -> str:
         """The line saying the password goes to a new address ("" when it does not); values through `show`."""
@@ -140,11 +146,29 @@ class ChangeView:
         return f"({self.hidden} unchanged attribute{'s' if self.hidden != 1 else ''} hidden)"
 
 
+def move_text(change: Change) -> str:
+    """How a move runs, in words (derived from the change, so no plan file can word it otherwise)."""
+    if change.creates_first:
+        return "moved: created first, then the old one deleted"
+    return (f"moved: the old one deleted first, then created: HSS allows no two registries named "
+            f"{change.name!r} in one project")
+
+
+def summary_counts(plan: Plan) -> list[tuple[int, str]]:
+    """The plan headline's counts in order, each with what it counts; shown only when not zero:
+    imports, moves and forgets (a move is counted apart, never in add or destroy)."""
+    counts = [(plan.to_import, "to import"), (plan.to_move, "to move"), (plan.to_add, "to add"),
+              (plan.to_change, "to change"), (plan.to_destroy, "to destroy"), (plan.to_forget, "to forget")]
+    always = ("to add", "to change", "to destroy")
+    return [(count, what) for count, what in counts if count or what in always]
+
+
 def _password_sent(change: Change) -> str:
     """Why a password that is not itself a change is sent anyway ("" when it is not)."""
     if not change.send_password or "registry_password" in change.changed or change.action is Action.CREATE:
         return ""  # a create shows the password as one of the fields it sets
-    return "sent to the new registry" if change.action is Action.REPLACE else "re-sent with the update"
+    return ("sent to the new registry" if change.action in (Action.REPLACE, Action.MOVE)
+            else "re-sent with the update")
 
 
 def _changed_line(change: Change, field: str, old: Any, new: Any) -> AttributeLine:
@@ -160,8 +184,11 @@ def _lines(change: Change) -> tuple[list[AttributeLine], int]:
     before, after = change.before or {}, change.after or {}
     action = change.action
     lines: list[AttributeLine] = []
-    if change.registry_id and action is not Action.CREATE:
+    if change.registry_id and action not in (Action.CREATE, Action.MOVE):  # a move's new id is unknown
         lines.append(AttributeLine("id", LineKind.UNCHANGED, old=change.registry_id))
+    if change.moved_from is not None and change.moved_from.name != change.name:
+        before = {**before, "registry_name": change.moved_from.name}
+        change = replace(change, changed=("registry_name", *change.changed))
     sent = _password_sent(change)
     hidden = 0
     for field in ORDER:

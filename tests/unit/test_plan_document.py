@@ -22,7 +22,16 @@ from reconciler.plan.document import (
     plan_from_document,
     plan_to_document,
 )
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget, unsafe_reason
+from reconciler.plan.model import (
+    Action,
+    Change,
+    Drift,
+    LiveStatus,
+    MovedFrom,
+    Plan,
+    UnsafeTarget,
+    unsafe_reason,
+)
 from reconciler.registry import API_FIELDS, TargetKey
 from reconciler.secrets import Secret
 from reconciler.state.model import State, StateEntry
@@ -65,6 +74,9 @@ def every_action_plan() -> Plan:
                {**desired_after("adopted"), "registry_password": {"file": "secrets/adopted.txt"}}),
         Change(Action.FORGET, OTHER_TARGET, "kept", None, attributes("kept", namespace="ns"), None,
                reason="--no-destroy: it stays in HSS, unmanaged"),
+        Change(Action.MOVE, TARGET, "moved", "id-5", attributes("moved", protocol="http"),
+               desired_after("moved", 2), ("protocol",), send_password=True, password_version=2,
+               before_password_version=1, moved_from=MovedFrom(OTHER_TARGET, "moved")),
     ]
     return Plan(
         changes=changes,
@@ -99,7 +111,8 @@ def realistic_plan(workspace: Path) -> Plan:
     """A plan from make_plan on a real YAML workspace, a state and a live listing, with every action."""
     declared = [("new-one", "Harbor", "https", None), ("upd", "Harbor", "http", None),
                 ("rep", "Jfrog", "https", None), ("adopted", "Harbor", "http", None),
-                ("rotated", "Harbor", "https", 2), ("same", "Harbor", "https", None)]
+                ("rotated", "Harbor", "https", 2), ("same", "Harbor", "https", None),
+                ("renamed", "Harbor", "https", None)]
     items = []
     for name, registry_type, protocol, version in declared:
         items.append(REGISTRY_YAML.format(name=name, registry_type=registry_type, protocol=protocol,
@@ -115,6 +128,9 @@ def realistic_plan(workspace: Path) -> Plan:
     for i, name in enumerate(managed):
         state.put(StateEntry(TARGET, name, f"id-{i}", {"registry_name": name, **attributes(name)},
                              password_version=1))
+    # Renamed in the file: the same registry_addr under a new name is a move.
+    state.put(StateEntry(TARGET, "was-renamed", "id-6", {"registry_name": "was-renamed",
+                                                          **attributes("renamed")}))
 
     def live(name: str, registry_id: str, **overrides: str) -> dict[str, Any]:
         return {"id": registry_id, "registry_name": name, **attributes(name), "status": "success",
@@ -123,7 +139,8 @@ def realistic_plan(workspace: Path) -> Plan:
     listing = [live("upd", "id-0", registry_username="changed-by-hand"), live("rep", "id-1"),
                live("rotated", "id-2", status="fail", fail_reason="REQUEST_API_ERROR"),
                live("same", "id-3"), live("deleted", "id-4"), live("adopted", "id-9"),
-               live("stranger", "id-10")]
+               live("stranger", "id-10"),
+               {**live("renamed", "id-6"), "registry_name": "was-renamed"}]
     return make_plan(desired, state, {TARGET: listing})
 
 
@@ -153,7 +170,7 @@ def test_document_shape_is_pinned() -> None:
                               "statuses", "partial", "refreshed", "warnings", "unsafe", "meta"]
     assert document["format_version"] == 1 and document["tool"] == "hss-reconciler"
     assert document["summary"] == {"add": 2, "change": 1, "destroy": 2, "import": 1, "forget": 1,
-                                   "unmanaged": 3, "has_changes": True}
+                                   "unmanaged": 3, "has_changes": True, "move": 1}
     update = document["changes"][1]
     assert list(update) == ["action", "address", "target", "name", "registry_id", "before", "after",
                             "changed", "send_password", "password_version", "before_password_version",
@@ -252,7 +269,8 @@ def test_reading_refuses_schema_violations_naming_each_place() -> None:
     with pytest.raises(PlanDocumentError) as raised:
         plan_from_document(document)
     message = str(raised.value)
-    assert "changes[2].action: must be one of: create, update, replace, delete, adopt, forget" in message
+    assert ("changes[2].action: must be one of: create, update, replace, delete, adopt, forget, move"
+            in message)
     assert "changes[4].before: unknown field: registry_password" in message
     assert "statuses[0].fail_reason: expected string or null, got integer" in message
 
@@ -267,9 +285,9 @@ def test_reading_refuses_schema_violations_naming_each_place() -> None:
      "changes[1].changed: lists an item more than once"),
     (lambda d: d.update(tool="hss-reconciler-hunter2"), 'tool: must be "hss-reconciler"'),
     (lambda d: d["changes"][0].update(action="crate"), "changes[0].action: must be one of: "
-     "create, update, replace, delete, adopt, forget (did you mean 'create'?)"),
+     "create, update, replace, delete, adopt, forget, move (did you mean 'create'?)"),
     (lambda d: d["changes"][0].update(action="hunter2"),
-     "changes[0].action: must be one of: create, update, replace, delete, adopt, forget"),
+     "changes[0].action: must be one of: create, update, replace, delete, adopt, forget, move"),
 ])
 def test_schema_messages_are_worded_as_for_registry_files_without_values(edit: Any, complaint: str) -> None:
     # The wording is reconciler.schema's, as for registry files, in JSON's words (object, array)

@@ -234,11 +234,14 @@ def test_action_groupings() -> None:
 
 def _every_action() -> Plan:
     row = Row(desired=(declared("new"), declared("upd", protocol="http"), declared("rot", password_version=2),
-                       declared("rep", registry_type="Jfrog"), declared("adopted", protocol="http")),
+                       declared("rep", registry_type="Jfrog"), declared("adopted", protocol="http"),
+                       declared("renamed", protocol="http")),
               state=(managed("upd", "1"), managed("rot", "2"), managed("rep", "3"), managed("old", "4"),
-                     managed("kept", "5", target=OTHER)),
+                     managed("kept", "5", target=OTHER),
+                     managed("was", "6", registry_addr="renamed.example.com")),
               live=(live("upd", "1"), live("rot", "2", status="fail", fail_reason="REQUEST_API_ERROR"),
-                    live("rep", "3"), live("old", "4"), live("adopted", "9")))
+                    live("rep", "3"), live("old", "4"), live("adopted", "9"),
+                    live("was", "6", registry_addr="renamed.example.com")))
     plan = _plan(row)
     forget = make_plan(Desired(), state_of(managed("kept", "5", target=OTHER)), {OTHER: []}).changes
     plan.changes += forget
@@ -255,8 +258,9 @@ def test_text_and_markdown_show_the_same_symbol_and_lines(action: Action) -> Non
     view = next(v for v in plan_view(_every_action()) if v.change.action is action)
     text = _normalised(render_view(view, Palette(enabled=False)))
     markdown = _normalised(change_block(view).split("\n"))
-    # The one difference: markdown marks a change in place "!", which GitHub colours (issue 19.7).
-    assert text == ["~" + line[1:] if line.startswith("!") else line for line in markdown]
+    # The one difference: markdown marks a change in place (and a move) "!", which GitHub colours
+    # (issue 19.7).
+    assert ["!" + line[1:] if line.startswith(("~", "→")) else line for line in text] == markdown
     assert text[0] == f"# {view.headline}"
     assert f"{view.symbol} registry \"{view.change.name}\" {{" in text
 
@@ -320,7 +324,7 @@ def test_the_id_is_shown_unmarked_except_for_a_create() -> None:
     plan = _every_action()
     for view in plan_view(plan):
         ids = [line for line in view.lines if line.field == "id"]
-        if view.change.action is Action.CREATE or view.change.registry_id is None:
+        if view.change.action in (Action.CREATE, Action.MOVE) or view.change.registry_id is None:
             assert ids == []
         else:
             assert [(line.kind, line.old) for line in ids] == [(LineKind.UNCHANGED, view.change.registry_id)]

@@ -69,12 +69,12 @@ def test_password_values_never_appear_only_references(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     plan = realistic_plan(tmp_path)
     environ = {f"PW_{n}": f"value-of-{n.lower()}-0x5f3759df"
-               for n in ("NEW_ONE", "UPD", "REP", "ADOPTED", "ROTATED", "SAME")}
+               for n in ("NEW_ONE", "UPD", "REP", "ADOPTED", "ROTATED", "SAME", "RENAMED")}
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     desired = load_workspace([tmp_path], environ)
     secrets = resolve_passwords(desired.registries.values())  # apply would hold these
-    assert len(secrets) == 6
+    assert len(secrets) == 7
     text = render_plan_json(plan)
     assert not any(value in text for value in environ.values())
     create = next(c for c in json.loads(text)["changes"] if c["action"] == "create")

@@ -67,11 +67,11 @@ def assert_well_formed(markdown: str) -> None:
 def test_headline_counts_warning_and_details(tmp_path: Path) -> None:
     markdown = render_plan_markdown(realistic_plan(tmp_path))
     lines = markdown.split("\n")
-    assert lines[0] == ("### hss-reconciler plan: 1 to import, 2 to add, 3 to change, 2 to destroy, "
-                        "1 to forget")
+    assert lines[0] == ("### hss-reconciler plan: 1 to import, 1 to move, 2 to add, 3 to change, "
+                        "2 to destroy, 1 to forget")
     assert "> [!WARNING]\n> This plan **destroys 2 registries** in HSS:" in markdown
     assert f"> - `{TARGET}/rep` (replaced: deleted, then created again)" in markdown
-    assert "<details><summary>Show 7 changes</summary>" in markdown
+    assert "<details><summary>Show 8 changes</summary>" in markdown
     assert f"**Changed outside hss-reconciler** since the last apply (1 field):\n\n- `{TARGET}/upd`: " \
            '`registry_username` `"robot"` → `"changed-by-hand"`' in markdown
     assert f"- `{TARGET}/rotated`: status `fail`, `REQUEST_API_ERROR`" in markdown
