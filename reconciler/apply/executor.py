@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.bodies import add_body, update_body
-from reconciler.apply.events import ApplyEvent, Phase, Reporter, ignore
+from reconciler.apply.events import STILL_RUNNING_EVERY, ApplyEvent, Phase, Reporter, ignore
 from reconciler.apply.idlookup import learn_ids
 from reconciler.apply.pacing import AdaptivePace
 from reconciler.config.envcheck import resolve_passwords
@@ -42,7 +42,6 @@ from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
 from reconciler.state.store import StateUnwritable
 
-STILL_RUNNING_EVERY = 10.0
 # How many times one create may send AddRegistry, each resend only after a
 # listing showed the registry absent.
 MAX_ADD_SENDS = 8

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from reconciler.apply.events import Activity, Progress, heartbeat
 from reconciler.config.model import DesiredRegistry
 from reconciler.errors import ReconcilerError
 from reconciler.hss.client import HssClient
@@ -31,13 +32,15 @@ class UploadCommands:
 
 
 def fetch_upload_commands(registries: Iterable[DesiredRegistry],
-                          clients: Mapping[TargetKey, HssClient]) -> UploadCommands:
+                          clients: Mapping[TargetKey, HssClient],
+                          progress: Progress | None = None) -> UploadCommands:
     """Ask HSS for each `Other` registry's commands; a failure is reported, not raised.
 
     The registries themselves were applied already, so a missing output (HSS
     refused, or the password's variable is unset, as it may be for a registry
     only adopted) must not turn a successful apply into a failed one; the user
-    can ask again with `hss-reconciler upload-command NAME`.
+    can ask again with `hss-reconciler upload-command NAME`. A call that takes long
+    says so through `progress`.
     """
     wanted = [r for r in registries if needs_upload_command(r)]
     result = UploadCommands()
@@ -49,9 +52,11 @@ def fetch_upload_commands(registries: Iterable[DesiredRegistry],
             # One by one: an adopted registry's password may be unset (adopting never needs it),
             # and that is this output's problem alone, named by its variable.
             password = registry.password.resolve(registry.base_dir)
-            result.commands[registry.address] = clients[registry.target].image_upload_command(
-                attributes["registry_addr"], attributes["namespace"], attributes["registry_username"],
-                password)
+            subjects = (registry.address,)  # read only while this iteration's call runs
+            with heartbeat(progress, Activity.FETCHING_OUTPUTS, lambda: subjects):  # noqa: B023
+                result.commands[registry.address] = clients[registry.target].image_upload_command(
+                    attributes["registry_addr"], attributes["namespace"], attributes["registry_username"],
+                    password)
         except ReconcilerError as exc:
             result.failures[registry.address] = str(exc)
     return result

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from reconciler.apply.events import Activity, Progress, heartbeat
 from reconciler.hss.client import HssClient
 from reconciler.plan.model import LiveStatus
 from reconciler.registry import TargetKey, registry_address
@@ -38,32 +39,44 @@ class WaitResult:
 
 def wait_for_access(clients: Mapping[TargetKey, HssClient], names: Mapping[TargetKey, list[str]],
                     timeout: float, *, clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep) -> WaitResult:
-    """Poll with a growing interval until no registry of `names` is `accessing`, or `timeout`."""
+                    sleep: Callable[[float], None] = time.sleep,
+                    progress: Progress | None = None) -> WaitResult:
+    """Poll with a growing interval until no registry of `names` is `accessing`, or `timeout`.
+
+    The whole wait can last minutes and one poll can hang: every `progress.every` seconds
+    it says which registries HSS has still not reached.
+    """
     deadline = clock() + timeout
     pending = {key: set(values) for key, values in names.items() if values}
     statuses: dict[str, LiveStatus] = {}
     missing: list[str] = []
     interval = FIRST_INTERVAL
-    while pending:
-        for key, seen in _poll(clients, pending).items():
-            for name in sorted(pending[key]):
-                address = registry_address(key, name)
-                live = seen.get(name)
-                if live is None:
-                    missing.append(address)
-                    pending[key].discard(name)
-                    continue
-                statuses[address] = live
-                if live.status != ACCESSING:
-                    pending[key].discard(name)
-        pending = {key: left for key, left in pending.items() if left}
-        if not pending or clock() + interval > deadline:
-            break
-        sleep(interval)
-        interval = min(interval * 2, MAX_INTERVAL)
-    timed_out = sorted(registry_address(key, name) for key, left in pending.items() for name in left)
-    return WaitResult(statuses, timed_out, sorted(missing))
+    left = _addresses(pending)  # rebound, never mutated: the heartbeat's thread reads it
+
+    with heartbeat(progress, Activity.WAITING, lambda: left):
+        while pending:
+            for key, seen in _poll(clients, pending).items():
+                for name in sorted(pending[key]):
+                    address = registry_address(key, name)
+                    live = seen.get(name)
+                    if live is None:
+                        missing.append(address)
+                        pending[key].discard(name)
+                        continue
+                    statuses[address] = live
+                    if live.status != ACCESSING:
+                        pending[key].discard(name)
+            pending = {key: rest for key, rest in pending.items() if rest}
+            left = _addresses(pending)
+            if not pending or clock() + interval > deadline:
+                break
+            sleep(interval)
+            interval = min(interval * 2, MAX_INTERVAL)
+    return WaitResult(statuses, list(left), sorted(missing))
+
+
+def _addresses(pending: Mapping[TargetKey, set[str]]) -> tuple[str, ...]:
+    return tuple(sorted(registry_address(key, name) for key, names in pending.items() for name in names))
 
 
 def _poll(clients: Mapping[TargetKey, HssClient],

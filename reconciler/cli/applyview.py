@@ -66,7 +66,7 @@ def summary(result: ApplyResult) -> str:
             f"{result.destroyed} destroyed.")
 
 
-def _where_recorded(result: ApplyResult) -> str:
+def where_recorded(result: ApplyResult) -> str:
     """Where the changes the summary counts are recorded: the state file, or the errored file."""
     if not result.unrecorded:
         return "The state records every change that succeeded; fix the cause and run apply again."
@@ -83,7 +83,7 @@ def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:
     result, waited = outcome.result, outcome.waited
     failed = (f"Apply failed for {len(result.failed)} of {len(outcome.plan.changes)} changes. "
               if result.failed else "Apply stopped. ")
-    found = [f"{failed}{summary(result)} {_where_recorded(result)}"] if result.failed or result.unrecorded \
+    found = [f"{failed}{summary(result)} {where_recorded(result)}"] if result.failed or result.unrecorded \
         else []
     if waited is not None and not waited.ok:
         found.append("HSS could not access every registry: " + "; ".join(

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from reconciler.apply.executor import ApplyResult
+from reconciler.cli.applyview import where_recorded
 from reconciler.cli.output import Output
 from reconciler.plan.model import Plan
 
@@ -99,9 +100,21 @@ class StopOnSignal:
         """
         if self.signum is None:
             return
-        failed = f", {len(result.failed)} failed" if result.failed else ""
-        left = len(plan.changes) - len(result.done) - len(result.failed)
-        out.error(f"interrupted by {signal_name(self.signum)}: {len(result.done)} of {len(plan.changes)} "
-                  f"changes applied and saved in {state_path}{failed}, {left} not started. "
-                  "Run apply again to finish.")
+        out.error(interrupted_summary(signal_name(self.signum), plan, result, state_path))
         raise SystemExit(self.exit_code)
+
+
+def interrupted_summary(signal_text: str, plan: Plan, result: ApplyResult, state_path: Path | str) -> str:
+    """What an interrupted apply did: saved, failed, accepted but unsaved (issue 19.4), not started.
+
+    A change HSS accepted after the state file could no longer be written is neither
+    done nor failed, and it did start: counting it as "not started" would hide a
+    change the user must copy in from the errored file before running again.
+    """
+    done, failed, unrecorded = len(result.done), len(result.failed), len(result.unrecorded)
+    left = len(plan.changes) - done - failed - unrecorded
+    counts = "".join([f", {failed} failed" if failed else "",
+                      f", {unrecorded} accepted by HSS but not saved there" if unrecorded else ""])
+    then = where_recorded(result) if unrecorded else "Run apply again to finish."
+    return (f"interrupted by {signal_text}: {done} of {len(plan.changes)} changes applied and saved in "
+            f"{state_path}{counts}, {left} not started. {then}")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
-from reconciler.apply.events import Reporter, ignore
+from reconciler.apply.events import STILL_RUNNING_EVERY, Reporter, ignore
 from reconciler.apply.executor import ApplyResult, apply_plan
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands
 from reconciler.apply.waiting import WaitResult
@@ -103,11 +103,13 @@ def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks
         # One event stops new changes, whether a signal came or the state could not be written.
         checkpointer = Checkpointer(session.store, session.state, stop=stop)
         result = apply_plan(plan, checkpointer, clients,
-                            parallelism=session.connection.parallelism, report=hooks.report, stop=stop)
+                            parallelism=session.connection.parallelism, report=hooks.report, stop=stop,
+                            still_running_every=session.progress.every if session.progress
+                            else STILL_RUNNING_EVERY)
     hooks.changes_done(plan, result)
     outcome = ApplyOutcome(plan, result, ran=True)
     touched = [c.registry for c in result.done if c.registry is not None]
-    outcome.outputs = fetch_upload_commands(touched, clients)
+    outcome.outputs = fetch_upload_commands(touched, clients, session.progress)
     if options.wait and touched:
         from reconciler.apply.waiting import wait_for_access
 
@@ -116,5 +118,5 @@ def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks
             names.setdefault(registry.target, []).append(registry.name)
         hooks.say(f"\nWaiting up to {options.wait_timeout:.0f}s for HSS to reach {len(touched)} "
                   f"registr{'y' if len(touched) == 1 else 'ies'}...")
-        outcome.waited = wait_for_access(clients, names, options.wait_timeout)
+        outcome.waited = wait_for_access(clients, names, options.wait_timeout, progress=session.progress)
     return outcome

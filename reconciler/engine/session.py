@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from reconciler.apply.events import Activity, Progress, StillRunning
 from reconciler.config.endpoints import resolve_endpoint
 from reconciler.config.model import Desired, TargetConfig
 from reconciler.config.workspace import ENDPOINT_ENV, load_workspace
@@ -37,7 +38,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.refreshonly import refresh_only_plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
 from reconciler.plan.unresolved import unresolved_password_warnings
-from reconciler.registry import TargetKey
+from reconciler.registry import LiveRegistry, TargetKey
 from reconciler.state.model import State
 
 if TYPE_CHECKING:
@@ -46,17 +47,20 @@ if TYPE_CHECKING:
 
 class Session:
     def __init__(self, desired: Desired, store: Store, state: State, lock: HeldLock | None = None,
-                 connection: Connection | None = None) -> None:
+                 connection: Connection | None = None, progress: Progress | None = None) -> None:
         self.desired = desired
         self.store = store
         self.state = state
         self.lock = lock
         self.connection = connection or Connection()
+        # Where a refresh or call that takes long says so (None: nobody is told).
+        self.progress = progress
         self._exits = ExitStack()
         self._clients: dict[TargetKey, HssClient] | None = None
 
     @classmethod
-    def open(cls, where: WorkspaceOptions, connection: Connection | None = None) -> Session:
+    def open(cls, where: WorkspaceOptions, connection: Connection | None = None,
+             progress: Progress | None = None) -> Session:
         """Load the files and the state; with a lock timeout, lock the state first.
 
         The lock is taken before the state is read, so the state this run starts
@@ -77,7 +81,7 @@ class Session:
                 lock.release()
             store.close()
             raise
-        return cls(desired, store, state, lock, connection)
+        return cls(desired, store, state, lock, connection, progress)
 
     def release_lock(self) -> None:
         """Release the state lock, if this session took one; harmless otherwise."""
@@ -127,6 +131,19 @@ class Session:
             self._clients = self._exits.enter_context(hss_clients(chosen, self.connection))
         return self._clients
 
+    def refresh(self) -> dict[TargetKey, list[LiveRegistry]]:
+        """What HSS has now in every target; a walk that takes long says so through `progress`."""
+        from reconciler.refresh import refresh
+
+        progress = self.progress
+        if progress is None:
+            return refresh(self.clients())
+
+        def still_running(targets: list[TargetKey], elapsed: float) -> None:
+            progress.report(StillRunning(Activity.REFRESHING, tuple(map(str, targets)), elapsed))
+
+        return refresh(self.clients(), still_running=still_running, every=progress.every)
+
     def plan(self, options: PlanOptions) -> Plan:
         """Refresh (unless told not to) and diff the declared registries against the state and HSS."""
         unmatched = unmatched_selections(options.targets, self.desired, self.state)
@@ -139,9 +156,7 @@ class Session:
         if not options.refresh:
             plan = make_plan(self.desired, self.state, None, rules)
         else:
-            from reconciler.refresh import refresh
-
-            live = refresh(self.clients())
+            live = self.refresh()
             if options.refresh_only:
                 return refresh_only_plan(self.desired, self.state, live, options.targets)
             plan = make_plan(self.desired, self.state, live, rules)

@@ -23,9 +23,7 @@ def live_by_id(session: Session) -> dict[str, dict[str, Any]]:
     """Every registry HSS has in the session's targets, by id (for `show`'s access statuses)."""
     if not session.state.entries:
         return {}
-    from reconciler.refresh import refresh
-
-    return {str(item.get("id")): item for items in refresh(session.clients()).values() for item in items}
+    return {str(item.get("id")): item for items in session.refresh().values() for item in items}
 
 
 def check_registry_id(registry_id: str) -> None:

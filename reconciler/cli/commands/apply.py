@@ -17,6 +17,7 @@ from reconciler.apply.executor import ApplyResult
 from reconciler.cli import applyview, options
 from reconciler.cli.interrupts import StopOnSignal
 from reconciler.cli.output import Output
+from reconciler.cli.progress import still_running
 from reconciler.engine.applying import ApplyHooks, apply
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     saved = _saved_plan(args)
     where = options.workspace(args, saved.inputs.paths if saved else None,
                               state=saved.inputs.state_path if saved else None, operation="apply")
-    with Session.open(where, options.connection(args)) as session:
+    with Session.open(where, options.connection(args), still_running(args.format, out)) as session:
         plan = session.saved_plan(saved, args.paths[0]) if saved else session.plan(options.plan(args))
         if args.format == "text":
             out.print(render_plan_as("text", plan, out.palette))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler.cli import options
 from reconciler.cli.output import Output
+from reconciler.cli.progress import still_running
 from reconciler.cli.stepsummary import append_step_summary
 from reconciler.engine.session import Session
 from reconciler.errors import ReconcilerError
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if plan_options.refresh_only and args.out is not None:
         raise ReconcilerError("-out: a refresh-only plan cannot be saved; run 'hss-reconciler apply "
                               "--refresh-only', which shows this plan and asks before recording it")
-    with Session.open(options.workspace(args), options.connection(args)) as session:
+    with Session.open(options.workspace(args), options.connection(args),
+                      still_running(args.format, out)) as session:
         if args.out is not None:
             _check_out(args.out, session)
         plan = session.plan(plan_options)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.cli import options
 from reconciler.cli.output import Output
+from reconciler.cli.progress import still_running
 from reconciler.engine.session import Session
 from reconciler.engine.single import live_by_id
 from reconciler.plan.saved import load_plan, looks_like_plan_file
@@ -20,7 +21,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.print(render_plan_as(args.format, saved.plan, out.palette, {"inputs": saved.inputs.to_json()},
                                  plan_file=args.paths[0]))
         return 0
-    with Session.open(options.workspace(args), options.connection(args)) as session:
+    with Session.open(options.workspace(args), options.connection(args),
+                      still_running(args.format, out)) as session:
         live = live_by_id(session) if args.refresh else None
         view = managed_view(session.state, live)
     out.print(render_managed_as(args.format, view, out.palette))
