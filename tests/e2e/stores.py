@@ -14,6 +14,7 @@ import contextlib
 import http.client
 import http.server
 import importlib.util
+import json
 import os
 import pwd
 import shutil
@@ -44,6 +45,15 @@ class S3:
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+
+    def serials(self, key: str) -> list[int]:
+        """The serial of every stored version of the state `key`, oldest first."""
+        client = self.client()
+        versions = client.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+        # Listed newest first (LastModified has whole seconds only, too coarse to sort by).
+        chronological = [v for v in reversed(versions) if v["Key"] == key]
+        return [json.loads(client.get_object(Bucket=BUCKET, Key=key, VersionId=v["VersionId"])["Body"].read())
+                ["serial"] for v in chronological]
 
 
 BUCKET = "hss-state"
@@ -149,6 +159,12 @@ class Postgres:
 
         return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
                                autocommit=True)
+
+    def serials(self, table: str) -> list[int]:
+        """The serial of every version the history table kept, oldest first."""
+        with self.connect() as conn:
+            rows = conn.execute(f"SELECT serial FROM {table}_history ORDER BY saved, serial").fetchall()
+        return [int(row[0]) for row in rows]
 
 
 def _pg_install() -> Path:

@@ -18,12 +18,6 @@ def pg() -> Iterator[Postgres]:
         yield server
 
 
-def _serials(pg: Postgres, table: str) -> list[int]:
-    with pg.connect() as conn:
-        rows = conn.execute(f"SELECT serial FROM {table}_history ORDER BY saved, serial").fetchall()
-    return [int(row[0]) for row in rows]
-
-
 def _lock_present(pg: Postgres, table: str) -> bool:
     try:
         with pg.connect() as conn:
@@ -36,12 +30,12 @@ def test_apply_writes_only_the_database_and_another_machine_plans_no_changes(
         hss: Hss, pg: Postgres, tmp_path: Path) -> None:
     table = unique("one")
     scenarios.apply_then_plan_clean(hss, {}, pg.url(table), tmp_path)
-    assert _serials(pg, table) and not _lock_present(pg, table)
+    assert pg.serials(table) and not _lock_present(pg, table)
 
 
 def test_six_interleaved_applies_and_plans_lose_nothing(hss: Hss, pg: Postgres, tmp_path: Path) -> None:
     table = unique("team")
-    scenarios.interleaved(hss, {}, pg.url(table), tmp_path, 6, lambda: _serials(pg, table))
+    scenarios.interleaved(hss, {}, pg.url(table), tmp_path, 6, lambda: pg.serials(table))
 
 
 def test_sigkilled_holder_blocks_until_force_unlock_then_a_rerun_converges(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +20,6 @@ def s3() -> Iterator[S3]:
         yield server
 
 
-def _serials(s3: S3, key: str) -> list[int]:
-    client = s3.client()
-    versions = client.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
-    # Listed newest first (LastModified has whole seconds only, too coarse to sort by).
-    chronological = [v for v in reversed(versions) if v["Key"] == key]
-    return [json.loads(client.get_object(Bucket=BUCKET, Key=key, VersionId=v["VersionId"])["Body"].read())
-            ["serial"] for v in chronological]
-
-
 def _lock_present(s3: S3, key: str) -> bool:
     listed = s3.client().list_objects_v2(Bucket=BUCKET, Prefix=key + ".lock")
     return bool(listed.get("KeyCount"))
@@ -39,12 +29,12 @@ def test_apply_writes_only_the_bucket_and_another_machine_plans_no_changes(
         hss: Hss, s3: S3, tmp_path: Path) -> None:
     key = unique("one") + ".json"
     scenarios.apply_then_plan_clean(hss, S3_KEYS, s3.url(key), tmp_path)
-    assert len(_serials(s3, key)) >= 1 and not _lock_present(s3, key)
+    assert len(s3.serials(key)) >= 1 and not _lock_present(s3, key)
 
 
 def test_six_interleaved_applies_and_plans_lose_nothing(hss: Hss, s3: S3, tmp_path: Path) -> None:
     key = unique("team") + ".json"
-    scenarios.interleaved(hss, S3_KEYS, s3.url(key), tmp_path, 6, lambda: _serials(s3, key))
+    scenarios.interleaved(hss, S3_KEYS, s3.url(key), tmp_path, 6, lambda: s3.serials(key))
 
 
 def test_sigkilled_holder_blocks_until_force_unlock_then_a_rerun_converges(
@@ -86,7 +76,7 @@ def test_export_leaves_out_what_a_shared_state_manages_reading_it_without_the_lo
     ws = write_workspace(tmp_path / "ws", [registry("managed-a")])
     assert scenarios.run(hss, S3_KEYS, "apply", str(ws), "--auto-approve", "--state", url).code == 0
     Api(hss).add("by-hand")
-    versions = _serials(s3, key)
+    versions = s3.serials(key)
     export = ("export", "--region", REGION, "--project-id", PROJECT, "--enterprise-project-id", "0")
     held = open_backend(url, S3_KEYS).acquire("apply", 0)  # another machine's apply is running
     try:
@@ -99,7 +89,7 @@ def test_export_leaves_out_what_a_shared_state_manages_reading_it_without_the_lo
         assert "1 registry left out: already in the state" in result.stdout, result.stdout
         text = next((tmp_path / out).glob("*.yaml")).read_text()
         assert "by-hand" in text and "managed-a" not in text
-    assert _serials(s3, key) == versions, "export wrote to the state"
+    assert s3.serials(key) == versions, "export wrote to the state"
     missing = scenarios.run(hss, S3_KEYS, *export, "--out", str(tmp_path / "x"), "--state",
                             s3.url(unique("nothing") + ".json"))
     assert missing.code == 1 and "there is no state there yet" in missing.stderr, missing.output
