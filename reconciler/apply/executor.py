@@ -305,7 +305,7 @@ class _Run:
             try:
                 return self._create(new_client, registry)
             except ApiError as exc:
-                raise ReconcilerError(f"the old registry {source.address} was deleted first (HSS allows no "
+                raise ReconcilerError(f"the old registry {source.address} was deleted first (HSS may refuse "
                                       f"two registries named {source.name!r} in one project), but adding it "
                                       f"here failed ({exc}); the next plan creates it") from None
         try:

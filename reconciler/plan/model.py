@@ -63,12 +63,12 @@ class MovedFrom:
 def creates_first(source: MovedFrom, target: TargetKey, name: str) -> bool:
     """Whether HSS can hold the old and the new registry at once, so the move adds before it deletes.
 
-    HSS refuses a second registry of one name in a project (the emulator, per project and
-    enterprise project: invented, HSS documents no such error), but nothing in the API
-    documentation or the emulator refuses two registries with one registry_addr. So only a
-    move that keeps its name within one region and project (another enterprise project)
-    must delete first; "all_granted_eps" adds land in the default enterprise project, which
-    is why the enterprise project is not asked.
+    The emulator refuses a second registry of one name in a project and enterprise project
+    (invented: the API documentation names no such error), and nothing in the documentation
+    or the emulator refuses two registries with one registry_addr. Unsure where HSS draws the
+    line for names, a move that keeps its name within one region and project (into another
+    enterprise project, or `all_granted_eps`, whose adds land in the default one) deletes
+    first; every other move, a rename above all, adds first.
     """
     same_project = (source.target.region, source.target.project_id) == (target.region, target.project_id)
     return not (same_project and source.name == name)

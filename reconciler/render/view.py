@@ -14,7 +14,7 @@ The choices follow Terraform's plan output:
   the block: the reviewer must see where it goes now;
 - "(1 unchanged attribute hidden)", singular when it is one;
 - a move (Terraform's "has moved to") names both addresses and the order it
-  runs in: created first, then the old one deleted, or, where HSS refuses two
+  runs in: created first, then the old one deleted, or, where HSS may refuse two
   registries of one name, the old one deleted first.
 """
 
@@ -150,7 +150,7 @@ def move_text(change: Change) -> str:
     """How a move runs, in words (derived from the change, so no plan file can word it otherwise)."""
     if change.creates_first:
         return "moved: created first, then the old one deleted"
-    return (f"moved: the old one deleted first, then created: HSS allows no two registries named "
+    return (f"moved: the old one deleted first, then created: HSS may refuse two registries named "
             f"{change.name!r} in one project")
 
 

@@ -210,7 +210,7 @@ def test_text_and_markdown_say_what_moves_where_and_in_which_order() -> None:
     delete_first = _plan((declared("alpha", target=SAME_PROJECT_OTHER_EP, registry_addr=SHARED),),
                          (managed("alpha", "1", registry_addr=SHARED),),
                          {T: [live("alpha", "1", registry_addr=SHARED)], SAME_PROJECT_OTHER_EP: []})
-    said = ("moved: the old one deleted first, then created: HSS allows no two registries named 'alpha' "
+    said = ("moved: the old one deleted first, then created: HSS may refuse two registries named 'alpha' "
             "in one project")
     assert f"  # ({said})" in render_plan(delete_first, Palette(enabled=False))
     assert "> [!WARNING]\n> This plan **moves 1 registry**" in render_plan_markdown(delete_first)
