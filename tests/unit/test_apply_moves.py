@@ -7,6 +7,7 @@ random; these cases need one chosen call to fail.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from reconciler.registry import TargetKey
 from reconciler.state.checkpoint import Checkpointer
 from reconciler.state.model import State, StateEntry
 from reconciler.state.store import StateStore
-from tests.unit.test_lock_unwritable_state import TARGET, _desired
+from tests.unit.test_lock_unwritable_state import TARGET, _desired, _disk_full_for, _names
 
 OLD = StateEntry(TARGET, "alpha", "id-alpha", {"registry_name": "alpha", "registry_type": "Harbor"})
 
@@ -64,15 +65,25 @@ def _move(target: TargetKey, name: str) -> Plan:
                         send_password=True, registry=registry, moved_from=MovedFrom(TARGET, "alpha"))])
 
 
-def _apply(tmp_path: Path, plan: Plan, hss: _Hss) -> tuple[ApplyResult, State]:
-    """Apply `plan` from a state holding OLD, with `hss` serving every target of the plan."""
-    store = StateStore(tmp_path / "hss-reconciler.state.json")
+def _store_holding_old(directory: Path) -> StateStore:
+    store = StateStore(directory / "hss-reconciler.state.json")
     state = State()
     state.put(OLD)
     store.write(store.snapshot(state))
+    return store
+
+
+def _run(store: StateStore, plan: Plan, hss: _Hss) -> ApplyResult:
+    """Apply `plan` with `hss` serving every target of the plan."""
     clients: dict[TargetKey, Any] = {TARGET: hss, plan.changes[0].target: hss}
-    result = apply_plan(plan, Checkpointer(store, store.load()), clients, parallelism=1)
-    return result, store.load()
+    stop = threading.Event()
+    return apply_plan(plan, Checkpointer(store, store.load(), stop=stop), clients, parallelism=1, stop=stop)
+
+
+def _apply(tmp_path: Path, plan: Plan, hss: _Hss) -> tuple[ApplyResult, State]:
+    """Apply `plan` from a state holding OLD; the result and the state file after."""
+    store = _store_holding_old(tmp_path)
+    return _run(store, plan, hss), store.load()
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +123,20 @@ def test_a_move_that_completes_is_counted_as_moved(tmp_path: Path) -> None:
     assert calls == ["add beta", "delete id-alpha"]
     assert (result.moved, result.added, result.destroyed, result.failed) == (1, 0, 0, [])
     assert {(e.name, e.registry_id) for e in state.entries.values()} == {("beta", "id-beta")}
+
+
+def test_the_old_one_is_not_deleted_while_the_new_ones_record_cannot_be_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state_dir, cwd = tmp_path / "state", tmp_path / "cwd"
+    state_dir.mkdir()
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # where the errored state file goes
+    store = _store_holding_old(state_dir)
+    _disk_full_for(state_dir, monkeypatch)
+    calls: list[str] = []
+    result = _run(store, _move(TARGET, "beta"), _Hss(calls))
+    assert calls == ["add beta"]  # no delete: a kill now must not lose the registry
+    assert [(c.name, accepted) for c, accepted in result.unrecorded] == [("beta", Action.CREATE)]
+    assert (result.added, result.moved, result.destroyed) == (1, 0, 0)
+    assert result.saved_to is not None and _names(result.saved_to) == {"alpha", "beta"}
+    assert _names(store.path) == {"alpha"}
