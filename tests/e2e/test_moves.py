@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Hss, running_hss
+from tests.e2e.test_cli_habits import _validator
 from tests.e2e.workspaces import PROJECT, Api, cli, registry, state_of, write_workspace
 
 OTHER_PROJECT = "9f8e7d6c5b4a49382716a5b4c3d2e1f0"
@@ -90,10 +91,16 @@ def test_a_registry_moved_to_another_project_is_created_there_first(
 
     write_workspace(ws, [registry("alpha", registry_addr=SHARED_ADDR)], project=OTHER_PROJECT)
     with caplog.at_level(logging.DEBUG, logger="reconciler.emulator"):
-        apply = cli(hss, "apply", str(ws), "--auto-approve")
+        apply = cli(hss, "apply", str(ws), "--auto-approve", "--format", "json")
     assert apply.code == 0, apply.output
-    assert (f"# ap-southeast-1/{PROJECT}/0/alpha -> ap-southeast-1/{OTHER_PROJECT}/0/alpha will be moved"
-            in apply.stdout)
+    document = json.loads(apply.stdout)
+    assert list(_validator("apply-output").iter_errors(document)) == []
+    (change,) = document["plan"]["changes"]
+    assert (change["action"], change["address"], change["moved_from"]["address"], change["move_order"]) == (
+        "move", f"ap-southeast-1/{OTHER_PROJECT}/0/alpha", f"ap-southeast-1/{PROJECT}/0/alpha",
+        "create_first")
+    assert (document["result"]["moved"], document["result"]["added"], document["result"]["destroyed"]) == \
+        (1, 0, 0)
     assert _answered(caplog) == [f"POST /v5/{OTHER_PROJECT}/image/registries -> 200",
                                  f"DELETE /v5/{PROJECT}/image/registries/{old_id} -> 200"]
     assert Api(hss).list() == []
