@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from tests.e2e.credentials_kit import Vending, start_vending
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart"
@@ -72,6 +73,22 @@ def running_hss() -> Iterator[Hss]:
 def hss() -> Iterator[Hss]:
     with running_hss() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def vending_server() -> Iterator[Vending]:
+    """An emulator that also plays IAM, metadata and pod identity (credentials_kit.py), one per module."""
+    started = start_vending()
+    try:
+        yield started
+    finally:
+        started.server.stop()
+
+
+@pytest.fixture
+def vending(vending_server: Vending) -> Vending:
+    vending_server.server.app.reset()
+    return vending_server
 
 
 @pytest.fixture

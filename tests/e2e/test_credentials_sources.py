@@ -7,30 +7,12 @@ HSS call must still be accepted: the emulator refuses an expired security token.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.conftest import run_cli
-from tests.e2e.credentials_kit import IDP_ID, Vending, chain_env, start_vending, write_profiles, write_target
+from tests.e2e.credentials_kit import IDP_ID, Vending, chain_env, write_profiles, write_target
 
 SHORT_LIFETIME = 1.0
-
-
-@pytest.fixture(scope="module")
-def vending_server() -> Iterator[Vending]:
-    started = start_vending()
-    try:
-        yield started
-    finally:
-        started.server.stop()
-
-
-@pytest.fixture
-def vending(vending_server: Vending) -> Vending:
-    vending_server.server.app.reset()
-    return vending_server
 
 
 def _apply_with_refreshes(vending: Vending, tmp_path: Path, env: dict[str, str]) -> None:

@@ -15,26 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Result, run_cli
-from tests.e2e.credentials_kit import IDP_ID, Vending, chain_env, start_vending, write_profiles, write_target
+from tests.e2e.credentials_kit import IDP_ID, Vending, chain_env, write_profiles, write_target
 from tests.e2e.s3_signatures import Checked, checking_proxy
 from tests.e2e.stores import BUCKET, S3, moto_s3, unique
 
 SHORT_LIFETIME = 0.6  # seconds: an apply of about a second outlives the first keys
-
-
-@pytest.fixture(scope="module")
-def vending_server() -> Iterator[Vending]:
-    started = start_vending()
-    try:
-        yield started
-    finally:
-        started.server.stop()
-
-
-@pytest.fixture
-def vending(vending_server: Vending) -> Vending:
-    vending_server.server.app.reset()
-    return vending_server
 
 
 @pytest.fixture(scope="module")
