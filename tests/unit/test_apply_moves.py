@@ -140,3 +140,16 @@ def test_the_old_one_is_not_deleted_while_the_new_ones_record_cannot_be_saved(
     assert (result.added, result.moved, result.destroyed) == (1, 0, 0)
     assert result.saved_to is not None and _names(result.saved_to) == {"alpha", "beta"}
     assert _names(store.path) == {"alpha"}
+
+
+def test_without_a_refresh_the_old_id_is_checked_before_anything_is_sent(tmp_path: Path) -> None:
+    plan = _move(TARGET, "beta")
+    plan.refreshed = False
+    calls: list[str] = []
+    hss = _Hss(calls)
+    hss.names = {"id-alpha": "someone-else"}  # the recorded id names another registry now
+    result, state = _apply(tmp_path, plan, hss)
+    assert calls == []
+    [(_, message)] = result.failed
+    assert "in HSS that id is the registry 'someone-else', not 'alpha'; it was left untouched" in message
+    assert state.entries == {OLD.address: OLD}
