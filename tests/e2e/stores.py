@@ -132,7 +132,8 @@ def forwarding_proxy(upstream: str, handler: type[ForwardingHandler], **attribut
     host, _, port = upstream.removeprefix("http://").partition(":")
     bound = type("Handler", (handler,), {"upstream": (host, int(port)), **attributes})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), bound)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for it, and the default half second was each test's teardown.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
