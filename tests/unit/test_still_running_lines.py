@@ -11,8 +11,16 @@ import pytest
 from reconciler.apply.events import Activity, Progress, StillRunning, heartbeat
 from reconciler.cli.output import Output
 from reconciler.cli.progress import still_running
+from reconciler.secrets import REDACTOR
 
 REFRESHING = StillRunning(Activity.REFRESHING, ("ap-southeast-1/p/0",), 10.4)
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_of_other_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The redactor is process-wide: a 4-character secret another test in this worker registered
+    ("st-1") would be masked inside these lines' region names."""
+    monkeypatch.setattr(REDACTOR, "_values", set())
 
 
 class _Terminal(io.StringIO):
