@@ -32,8 +32,7 @@ from reconciler.engine.statefile import open_store
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
 from reconciler.plan.compare import differences
-from reconciler.plan.diff import PlanOptions as Rules
-from reconciler.plan.diff import make_plan, unmatched_selections
+from reconciler.plan.diff import DiffRules, make_plan, unmatched_selections
 from reconciler.plan.model import Plan
 from reconciler.plan.refreshonly import refresh_only_plan
 from reconciler.plan.saved import PlanInputs, SavedPlan, config_digest
@@ -149,7 +148,7 @@ class Session:
         unmatched = unmatched_selections(options.targets, self.desired, self.state)
         if unmatched:
             raise unknown_selection(unmatched[0], {**self.state.entries, **self.desired.registries})
-        rules = Rules(destroy=options.destroy, only=options.targets)
+        rules = DiffRules(destroy=options.destroy, only=options.targets)
         if options.refresh_only and not options.refresh:
             raise ReconcilerError("--refresh-only records what HSS has now, so it needs the refresh: "
                                   "drop --refresh=false")

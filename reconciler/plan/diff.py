@@ -40,7 +40,13 @@ SAFETY_MAX_CHANGE_SHARE = SAFETY_MAX_DESTROY_SHARE
 
 
 @dataclass(frozen=True)
-class PlanOptions:
+class DiffRules:
+    """What the diff may do: destroy or only forget, and which registries it plans.
+
+    The engine makes these from its `PlanOptions` (engine/options.py), which also
+    say whether to refresh first: the diff itself never calls HSS.
+    """
+
     destroy: bool = True
     only: Collection[str] = ()  # registry names or addresses; empty means all
 
@@ -64,12 +70,12 @@ def planned_after(registry: DesiredRegistry) -> dict[str, Any]:
 
 class _Planner:
     def __init__(self, desired: Desired, state: State, live: Live | None,
-                 options: PlanOptions) -> None:
+                 rules: DiffRules) -> None:
         self.desired = desired
         self.state = state
         self.live = live
-        self.options = options
-        self.plan = Plan(refreshed=live is not None, partial=bool(options.only))
+        self.rules = rules
+        self.plan = Plan(refreshed=live is not None, partial=bool(rules.only))
         # Per target: one listing per target, and a registry is only ever matched in its own.
         self._live_by_id: dict[tuple[TargetKey, str], LiveRegistry] = {}
         self._live_by_name: dict[tuple[TargetKey, str], LiveRegistry] = {}
@@ -85,7 +91,7 @@ class _Planner:
                     index[ident] = item
 
     def _selected(self, target: TargetKey, name: str) -> bool:
-        only = self.options.only
+        only = self.rules.only
         return not only or name in only or f"{target}/{name}" in only
 
     def _live_for(self, entry: StateEntry) -> LiveRegistry | None:
@@ -173,7 +179,7 @@ class _Planner:
                   and action is Action.UPDATE)
         forcing = forcing_replacement(fields)
         if forcing:
-            if not self.options.destroy:
+            if not self.rules.destroy:
                 changes = ", ".join(f"{f} {before.get(f)} -> {registry.attributes.get(f)}" for f in forcing)
                 raise ReconcilerError(
                     f"{registry.address}: {changes} replaces the registry (delete, then add), and "
@@ -194,7 +200,7 @@ class _Planner:
         live = self._live_for(entry) if self.live is not None else None
         gone = self.live is not None and live is None
         before = comparable(live if live is not None else entry.attributes)
-        if gone or not self.options.destroy:
+        if gone or not self.rules.destroy:
             reason = ("it no longer exists in HSS" if gone
                       else "--no-destroy: it stays in HSS, unmanaged")
             self._add(Change(Action.FORGET, entry.target, entry.name, entry.registry_id,
@@ -254,9 +260,9 @@ def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
 
 
 def make_plan(desired: Desired, state: State, live: Live | None,
-              options: PlanOptions | None = None) -> Plan:
+              rules: DiffRules | None = None) -> Plan:
     """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
-    plan = _Planner(desired, state, live, options or PlanOptions()).run()
+    plan = _Planner(desired, state, live, rules or DiffRules()).run()
     plan.changes = pair_moves(plan.changes, state.entries)
     # The files' own warnings (config/warnings.py, which validate prints too); a partial plan's
     # per-registry ones only for the registries it touches.
@@ -269,4 +275,4 @@ def make_plan(desired: Desired, state: State, live: Live | None,
 def live_matcher(desired: Desired, state: State, live: Live) -> Callable[[StateEntry], LiveRegistry | None]:
     """The live registry each state entry manages, by the planner's identity rule (`_live_for`),
     for plans of other kinds (plan/refreshonly.py)."""
-    return _Planner(desired, state, live, PlanOptions())._live_for
+    return _Planner(desired, state, live, DiffRules())._live_for

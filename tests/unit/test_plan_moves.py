@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from reconciler.plan.compare import differences
-from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, PlanOptions, make_plan
+from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, DiffRules, make_plan
 from reconciler.plan.document import PlanDocumentError, plan_from_document, plan_to_document
 from reconciler.plan.model import Action, Change, MovedFrom, Plan, UnsafeTarget
 from reconciler.registry import TargetKey
@@ -27,7 +27,7 @@ SAME_PROJECT_OTHER_EP = TargetKey(T.region, T.project_id, "ep-2")
 
 
 def _plan(desired: tuple[Any, ...], state: tuple[Any, ...], listing: dict[TargetKey, list[Any]] | None,
-          options: PlanOptions | None = None) -> Plan:
+          options: DiffRules | None = None) -> Plan:
     return make_plan(desired_of(*desired), state_of(*state), listing, options)
 
 
@@ -113,7 +113,7 @@ def test_a_namespace_hss_does_not_report_does_not_tell_registries_apart() -> Non
 
 def test_no_destroy_keeps_the_old_registry_so_nothing_moves() -> None:
     plan = _plan((declared("beta", registry_addr=SHARED),), (managed("alpha", "1", registry_addr=SHARED),),
-                 {T: [live("alpha", "1", registry_addr=SHARED)]}, PlanOptions(destroy=False))
+                 {T: [live("alpha", "1", registry_addr=SHARED)]}, DiffRules(destroy=False))
     assert _actions(plan) == [(Action.FORGET, f"{T}/alpha"), (Action.CREATE, f"{T}/beta")]
 
 
@@ -139,7 +139,7 @@ def test_a_registry_made_again_after_vanishing_is_not_a_move() -> None:
 def test_target_selection_pairs_only_what_it_selected(only: tuple[str, ...],
                                                        expected: list[tuple[Action, str]]) -> None:
     plan = _plan((declared("beta", registry_addr=SHARED),), (managed("alpha", "1", registry_addr=SHARED),),
-                 {T: [live("alpha", "1", registry_addr=SHARED)]}, PlanOptions(only=only))
+                 {T: [live("alpha", "1", registry_addr=SHARED)]}, DiffRules(only=only))
     assert _actions(plan) == expected
 
 
@@ -185,7 +185,7 @@ def test_a_reviewed_delete_and_create_is_not_a_fresh_move() -> None:
     """A plan saved before moves existed (or with them split) differs from a fresh plan: apply refuses it."""
     fresh = _renamed()
     split = _plan((declared("beta", registry_addr=SHARED),), (managed("alpha", "1", registry_addr=SHARED),),
-                  {T: [live("alpha", "1", registry_addr=SHARED)]}, PlanOptions(only=("beta",)))
+                  {T: [live("alpha", "1", registry_addr=SHARED)]}, DiffRules(only=("beta",)))
     assert differences(split, fresh) == [f"{T}/beta: the plan file would create it; a fresh plan does not",
                                          f"{T}/beta: a fresh plan would move it; the plan file does not"]
     other_origin = Plan([Change(**{**fresh.changes[0].__dict__, "moved_from": MovedFrom(OTHER, "alpha")})])

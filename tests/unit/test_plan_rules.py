@@ -15,7 +15,7 @@ import pytest
 from reconciler.config.model import Desired, DesiredRegistry, Location
 from reconciler.engine.applying import UnsafePlanError
 from reconciler.errors import ReconcilerError
-from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, PlanOptions, make_plan
+from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, DiffRules, make_plan
 from reconciler.plan.model import Action, Change, Plan, UnsafeTarget, unsafe_reason
 from reconciler.registry import TargetKey, registry_address
 from reconciler.render.colors import Palette
@@ -71,7 +71,7 @@ class Row:
     desired: tuple[DesiredRegistry, ...] = ()
     state: tuple[StateEntry, ...] = ()
     live: tuple[dict[str, Any], ...] | None = ()  # None: planned without a refresh
-    options: PlanOptions = field(default_factory=PlanOptions)
+    options: DiffRules = field(default_factory=DiffRules)
     # (action, name, changed fields) for each change, in plan order
     expected: tuple[tuple[Action, str, tuple[str, ...]], ...] = ()
     drift: tuple[str, ...] = ()  # fields that drifted
@@ -113,7 +113,7 @@ ROWS = {
     "delete: managed, no longer declared":
         Row(state=(managed("a", "1"),), live=(live("a", "1"),), expected=((Action.DELETE, "a", ()),)),
     "forget: no longer declared, with --no-destroy":
-        Row(state=(managed("a", "1"),), live=(live("a", "1"),), options=PlanOptions(destroy=False),
+        Row(state=(managed("a", "1"),), live=(live("a", "1"),), options=DiffRules(destroy=False),
             expected=((Action.FORGET, "a", ()),)),
     "forget: no longer declared and already gone from HSS":
         Row(state=(managed("a", "1"),), expected=((Action.FORGET, "a", ()),)),
@@ -139,7 +139,7 @@ ROWS = {
             live=None,
             expected=((Action.UPDATE, "a", ("protocol",)), (Action.DELETE, "b", ()))),
     "targeting: only the selected registries are planned":
-        Row(desired=(declared("a"), declared("b")), options=PlanOptions(only=("b",)),
+        Row(desired=(declared("a"), declared("b")), options=DiffRules(only=("b",)),
             expected=((Action.CREATE, "b", ()),)),
     "targets: the same name in two targets is two registries":
         Row(desired=(declared("a"), declared("a", target=OTHER)), state=(managed("a", "1"),),
@@ -179,7 +179,7 @@ def test_what_each_action_carries() -> None:
 
 def test_replace_with_no_destroy_is_refused() -> None:
     row = Row(desired=(declared("a", registry_type="Jfrog"),), state=(managed("a", "1"),),
-              live=(live("a", "1"),), options=PlanOptions(destroy=False))
+              live=(live("a", "1"),), options=DiffRules(destroy=False))
     with pytest.raises(ReconcilerError, match="registry_type Harbor -> Jfrog replaces the registry"):
         _plan(row)
 
