@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.config.model import Desired
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
-from reconciler.state.jsonshape import ShapeError, load_json
+from reconciler.state.jsonshape import ShapeError, Where, load_json, obj
 
 PLAN_TOOL = "hss-reconciler"
 PLAN_FILE_LIMIT = 64 * 1024 * 1024  # a plan of 10,000 changes is a few MB
@@ -139,6 +139,25 @@ def looks_like_plan_file(path: Path) -> bool:
     return head.lstrip().startswith(b"{") and PLAN_TOOL.encode() in head
 
 
+def _refuse_duplicate_keys(document: Any) -> None:
+    """A ShapeError naming the first key that appears twice in one object, anywhere in `document`.
+
+    json keeps the last of two equal keys, so a plan file holding `"registry_id"`
+    twice reads as one change while a reviewer or another tool may have read the
+    other. The state's reader refuses them field by field (`obj`); a plan file is
+    read without per-field checks, so every object is walked here. Iterative: the
+    parser follows deeper nesting than Python's recursion would.
+    """
+    pending: list[tuple[Where, Any]] = [((), document)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            obj(value, where, (), closed=False)  # raises on a key given twice
+            pending.extend(((*where, key), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend(((*where, index), item) for index, item in reversed(list(enumerate(value))))
+
+
 def load_plan(path: Path) -> SavedPlan:
     from reconciler.plan.document import plan_from_document
 
@@ -147,6 +166,7 @@ def load_plan(path: Path) -> SavedPlan:
             raise ReconcilerError(f"{path}: too large for a plan file")
         # Bounded like the state: deep nesting, duplicate keys and NaN are refused, never a crash.
         document = load_json(path.read_bytes(), max_depth=PLAN_MAX_DEPTH)
+        _refuse_duplicate_keys(document)
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot read the plan file: {exc.strerror}") from None
     except ShapeError as exc:

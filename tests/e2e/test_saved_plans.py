@@ -138,7 +138,11 @@ def test_replanning_to_the_same_plan_file_overwrites_it(hss: Hss, tmp_path: Path
 @pytest.mark.parametrize(("content", "says"), [
     ('{"tool": "hss-reconciler", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than"),
     ('{"tool": "hss-reconciler", "x": NaN}', "NaN"),
-], ids=["100000-deep", "nan"])
+    # json keeps the last of two equal keys: the reviewer may have read the first.
+    ('{"tool": "hss-reconciler", "changes": [{"action": "create", "registry_id": "a", "registry_id": "b"}]}',
+     'changes[0].registry_id: appears twice in one object'),
+    ('{"tool": "nothing", "tool": "hss-reconciler"}', "tool: appears twice in one object"),
+], ids=["100000-deep", "nan", "duplicate-key-in-a-change", "duplicate-tool-key"])
 def test_a_hostile_plan_file_is_one_line_and_exit_1(hss: Hss, tmp_path: Path, content: str,
                                                      says: str) -> None:
     # Issue 15: a saved plan is read like the state: nesting bounded, NaN refused, never exit 3.
