@@ -76,10 +76,15 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
     def error(self, message: str) -> NoReturn:
+        from reconciler.cli.output import Output
         from reconciler.cli.suggest import hint
 
-        message = hint(message, self)
-        sys.stderr.write(f"Error: {message}\nRun '{self.prog} --help' for usage.\n")
+        # The message echoes what was typed, which may hold an escape sequence or a bidi
+        # control (or a pasted secret): it goes through Output like every other line. No
+        # colour: --no-color may be among the words that failed to parse.
+        out = Output(no_color=True)
+        out.error(hint(message, self))
+        out.info(f"Run '{self.prog} --help' for usage.")
         raise SystemExit(EXIT_ERROR)
 
 
