@@ -151,6 +151,13 @@ def _request_timeout(text: str) -> float:
     return seconds
 
 
+def _request_timeout_option(parser: argparse.ArgumentParser) -> None:
+    """Every command that calls HSS bounds each call (engine Connection.request_timeout)."""
+    parser.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
+                        help="the most one HSS call may take, retries included, e.g. 30s or 2m "
+                             "(default: 60s)")
+
+
 def _common() -> _Parser:
     """The global options: every parser has them, so they go before or after a command (see _Commands)."""
     common = _Parser(add_help=False)
@@ -185,8 +192,7 @@ def _workspace(detailed: bool) -> _Parser:
     ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     ws.add_argument("--insecure", action="store_true",
                     help="do not verify TLS certificates (prints a warning; never in production)")
-    ws.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
-                    help="the most one HSS call may take, retries included, e.g. 30s or 2m (default: 60s)")
+    _request_timeout_option(ws)
     ws.add_argument("--format", choices=FORMATS, default="text",
                     help="text for people, json for machines (schemas/plan.schema.json), "
                          "markdown for a pull-request comment (default: text)")
@@ -323,6 +329,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _input(p)
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    _request_timeout_option(p)
 
     p = sub.add_parser("export", parents=[common], formatter_class=formatter,
                        help="write a registry file for the registries a target already has in HSS",
@@ -342,8 +349,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    p.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
-                   help="the most one HSS call may take, retries included (default: 60s)")
+    _request_timeout_option(p)
 
     p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="inspect, edit or move the state: list, show, rm, pull, push, migrate",
@@ -388,6 +394,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    _request_timeout_option(p)
 
     p = sub.add_parser("force-unlock", parents=[common], formatter_class=formatter,
                        epilog_of=exit_codes,

@@ -17,10 +17,10 @@ def workspace(args: argparse.Namespace, paths: list[str] | None = None, *, state
 
 
 def connection(args: argparse.Namespace) -> Connection:
+    """Every command that calls HSS has --request-timeout (cli/main.py `_request_timeout_option`)."""
     parallelism: int = getattr(args, "parallelism", 1)  # commands about one registry have no option
-    request_timeout: float = getattr(args, "request_timeout", Connection.request_timeout)
     return Connection(ca_bundle=args.ca_bundle, insecure=args.insecure, parallelism=parallelism,
-                      allow_http=args.allow_http, request_timeout=request_timeout)
+                      allow_http=args.allow_http, request_timeout=args.request_timeout)
 
 
 def plan(args: argparse.Namespace) -> PlanOptions:
