@@ -194,7 +194,8 @@ def _workspace(detailed: bool) -> _Parser:
                     help="do not verify TLS certificates (prints a warning; never in production)")
     _request_timeout_option(ws)
     ws.add_argument("--format", choices=FORMATS, default="text",
-                    help="text for people, json for machines (schemas/plan.schema.json), "
+                    help="text for people, json for machines (schemas/plan, apply-output and "
+                         "show-output.schema.json), "
                          "markdown for a pull-request comment (default: text)")
     if detailed:
         ws.add_argument("--detailed-exitcode", action="store_true",
@@ -331,7 +332,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     _request_timeout_option(p)
 
-    p = sub.add_parser("export", parents=[common], formatter_class=formatter,
+    p = sub.add_parser("export", parents=[common], formatter_class=formatter, epilog_of=epilog,
                        help="write a registry file for the registries a target already has in HSS",
                        description="List one target's registries and write one registry file declaring "
                                    "them as HSS has them, each password an {env: NAME} reference; the "
@@ -353,8 +354,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="inspect, edit or move the state: list, show, rm, pull, push, migrate",
-                       description="Read or edit the state file directly. Give the PATHs plan is given "
-                                   "(or --state): the state is found where plan finds it.\n\n"
+                       description="Read or edit the state (a file or a shared store). Give the PATHs "
+                                   "plan is given (or --state): the state is found where plan finds it.\n\n"
                                    "examples:\n  hss-reconciler state list registries/\n"
                                    "  hss-reconciler state rm harbor-old registries/")
     state_sub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND", parser_class=_Parser,
