@@ -53,6 +53,9 @@ class TargetConfig:
     files: list[str] = field(default_factory=list)
     # `credentials: {profile: NAME}`: a section of the profile file; None is the default chain.
     credentials_profile: str | None = None
+    # The endpoint a file names (target.endpoint) and where, even when HSS_ENDPOINT overrides it:
+    # validate checks what is committed (config/warnings.py). None: no file names one.
+    named_endpoint: tuple[str, Location] | None = None
 
 
 @dataclass

@@ -102,7 +102,8 @@ class _Merger:
             endpoint = raw_target["endpoint"]
             named = self.named_endpoints.get(key)
             if named is None:
-                where = Location(doc.file, doc.mark_of(("target", "endpoint")).line)
+                mark = doc.mark_of(("target", "endpoint"))
+                where = Location(doc.file, mark.line, mark.column, "target.endpoint")
                 self.named_endpoints[key] = (endpoint, where)
             elif named[0] != endpoint:
                 self.problems.append(doc.problem(
@@ -193,6 +194,7 @@ class _Merger:
         for key, target in self.desired.targets.items():
             named = self.named_endpoints.get(key)
             target.endpoint = self.endpoint_override or (named[0] if named else self._region_endpoint(key))
+            target.named_endpoint = named
             if named:
                 self._record_endpoint(key, without_user(named[0]))
             count = counts[key]

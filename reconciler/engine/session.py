@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.events import Activity, Progress, StillRunning
 from reconciler.config.endpoints import resolve_endpoint
 from reconciler.config.model import Desired, TargetConfig
+from reconciler.config.warnings import plain_http_endpoint
 from reconciler.config.workspace import ENDPOINT_ENV, load_workspace
 from reconciler.engine.locate import state_location
 from reconciler.engine.names import unknown_selection
@@ -220,40 +221,22 @@ def hss_clients(targets: list[TargetConfig], connection: Connection) -> Iterator
     """One client per target, all on one connection pool (closed on exit).
 
     A plain-http endpoint sends the credentials (and registry passwords) in
-    clear: refused outside loopback (127.0.0.0/8, ::1, localhost) unless the
-    connection allows it (`--allow-http`), and warned about wherever it is.
-    Checked before any client exists, so a refused run sends nothing.
+    clear: the rule `validate` applies to the files too (config/warnings.py
+    `plain_http_endpoint`) refuses it outside loopback unless the connection
+    allows it (`--allow-http`), and warns about it wherever it is. Checked
+    before any client exists, so a refused run sends nothing. The warning's
+    record carries the verdict as `plain_http`, so a caller that started the
+    server itself (`demo`) can leave it out.
     """
-    import ipaddress
-    from urllib.parse import urlsplit
-
     from reconciler.connect import open_clients
 
     for endpoint in sorted({t.endpoint for t in targets}):
-        parts = urlsplit(endpoint)
-        if parts.scheme.lower() != "http":
+        verdict = plain_http_endpoint(endpoint, connection.allow_http)
+        if verdict is None:
             continue
-        host = parts.hostname or ""
-        shown = f"http://{parts.netloc.rpartition('@')[2]}"  # never a user name or password in a URL
-        try:
-            address = ipaddress.ip_address(host)
-            mapped = getattr(address, "ipv4_mapped", None)
-            loopback = address.is_loopback or bool(mapped and mapped.is_loopback)
-        except ValueError:
-            loopback = host.lower() == "localhost"
-        if not loopback and not connection.allow_http:
-            raise ReconcilerError(
-                f"HSS endpoint {shown} is plain http outside loopback: the credentials and registry "
-                "passwords would cross the network unencrypted. Use https, or pass --allow-http if "
-                "this network is trusted. Nothing was sent.")
-        if loopback:
-            logging.getLogger("reconciler").warning(
-                "HSS endpoint %s is plain http on loopback: credentials are not encrypted "
-                "(fine for the emulator; use https for a real HSS)", shown)
-        else:
-            logging.getLogger("reconciler").warning(
-                "--allow-http: HSS endpoint %s is plain http; anyone on the path can read the "
-                "credentials and registry passwords this run sends", shown)
+        if verdict.refused:
+            raise ReconcilerError(f"{verdict.message} Nothing was sent.")
+        logging.getLogger("reconciler").warning("%s", verdict.message, extra={"plain_http": verdict})
 
     # No TLS context (and no reading of the system CA store) when nothing speaks https.
     plain_http = all(t.endpoint.startswith("http://") for t in targets)

@@ -7,12 +7,14 @@ it prints is exactly what a user would see.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
 from reconciler.cli.output import Output
+from reconciler.config.warnings import PlainHttp
 from reconciler.errors import ReconcilerError
 
 DEMO_PASSWORDS = ("HARBOR_PROD_PASSWORD", "JFROG_PASSWORD")
@@ -31,6 +33,23 @@ def quickstart_dir() -> Path:
     raise ReconcilerError("examples/quickstart was not found next to the package")
 
 
+class _NotOurEmulator(logging.Filter):
+    """Drops the plain-http-on-loopback warning about the emulator the demo itself started.
+
+    The demo knows what it started, so that warning would only be noise in every
+    step; a user's own run against an http endpoint still gets it (engine/session.py
+    logs it with the verdict attached, config/warnings.py `PlainHttp`).
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        verdict = getattr(record, "plain_http", None)
+        return not (isinstance(verdict, PlainHttp) and verdict.loopback and verdict.shown == self.url)
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
     from reconciler.cli.main import main
     from reconciler.emulator import EmulatorConfig, EmulatorServer
@@ -39,6 +58,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     server = EmulatorServer(EmulatorConfig(host="127.0.0.1", port=0, tokens={token}))
     server.start()
     saved = dict(os.environ)
+    quiet = _NotOurEmulator(server.url)
+    logging.getLogger("reconciler").addFilter(quiet)  # on the logger: each step sets up new handlers
     try:
         os.environ.update({"HSS_ENDPOINT": server.url, "HSS_AUTH_TOKEN": token})
         for name in DEMO_PASSWORDS:
@@ -66,6 +87,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.print("Demo complete: the second plan found no changes.")
         return 0
     finally:
+        logging.getLogger("reconciler").removeFilter(quiet)
         os.environ.clear()
         os.environ.update(saved)
         server.stop()

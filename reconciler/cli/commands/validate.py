@@ -10,7 +10,7 @@ from reconciler.cli.output import Output
 from reconciler.config.envcheck import check_secret_references
 from reconciler.config.model import Desired
 from reconciler.config.problems import ConfigProblems, Problem
-from reconciler.config.warnings import config_warnings
+from reconciler.config.warnings import config_warnings, declared_endpoint_http
 from reconciler.config.workspace import load_workspace
 
 
@@ -28,9 +28,14 @@ def workspaces_of(paths: list[Path]) -> list[Path]:
     return list(found)
 
 
-def _load(workspaces: list[list[Path]], check_env: bool) -> list[Desired]:
-    """Every workspace loaded; the problems of all of them raised together."""
+def _load(workspaces: list[list[Path]], check_env: bool, allow_http: bool) -> tuple[list[Desired], list[str]]:
+    """Every workspace loaded, with the warnings plan would give from its files alone.
+
+    The problems of all of them are raised together; among them, a `target.endpoint`
+    plan would refuse as plain http (config/warnings.py, the rule plan applies).
+    """
     loaded: list[Desired] = []
+    warnings: list[str] = []
     problems: list[Problem] = []
     for paths in workspaces:
         try:
@@ -40,18 +45,20 @@ def _load(workspaces: list[list[Path]], check_env: bool) -> list[Desired]:
         except ConfigProblems as exc:
             problems.extend(exc.problems)
             continue
+        endpoint_warnings, refused = declared_endpoint_http(desired, allow_http)
+        problems.extend(refused)
+        warnings.extend([*config_warnings(desired), *endpoint_warnings])
         loaded.append(desired)
     if problems:
         raise ConfigProblems(problems)
-    return loaded
+    return loaded, warnings
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     paths = [Path(p) for p in args.paths] or [Path(".")]
     workspaces = [[d] for d in workspaces_of(paths)] if args.workspace_of else [paths]
-    loaded = _load(workspaces, args.check_env)
-    # The warnings plan would give from the files alone (config/warnings.py).
-    for warning in (w for desired in loaded for w in config_warnings(desired)):
+    loaded, warnings = _load(workspaces, args.check_env, args.allow_http)
+    for warning in warnings:
         out.warn(warning)
     count = sum(len(d.registries) for d in loaded)
     targets = sum(len(d.targets) for d in loaded)
