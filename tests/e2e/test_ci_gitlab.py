@@ -1,9 +1,10 @@
 """The GitLab CI recipe runs: each job's before_script and script in one bash, then after_script.
 
 The runner's semantics: the script lines run in one shell that stops at the
-first failing line; after_script runs after a failure too. The GitLab API is a
-fake on loopback. Every line runs; before_script's pip install against a fake
-release host in `test_gitlab_merge_request_note_then_merge_applies_the_reviewed_plan`
+first failing line; after_script runs after a failure too; a job's `id_tokens`
+become variables holding the token GitLab issued for their audience. The GitLab
+API is a fake on loopback. Every line runs; before_script's pip install against
+a fake release host in `test_gitlab_merge_request_note_then_merge_applies_the_reviewed_plan`
 (elsewhere it is left out to keep the tests cheap).
 """
 
@@ -41,6 +42,7 @@ from tests.e2e.ci_harness import (
     wheel,  # noqa: F401  (a fixture)
 )
 from tests.e2e.conftest import Hss, Result
+from tests.e2e.credentials_kit import IDP_ID, Vending
 
 GITLAB_CI = EXAMPLES / "gitlab-ci" / ".gitlab-ci.yml"
 HELPER = EXAMPLES / "gitlab-ci" / "hss_gitlab.py"
@@ -174,19 +176,33 @@ def job_spec(name: str) -> dict[str, Any]:
 
 
 def run_job(
-    name: str, cwd: Path, env: dict[str, str], *, install: bool = False
+    name: str,
+    cwd: Path,
+    env: dict[str, str],
+    *,
+    install: bool = False,
+    id_tokens: dict[str, str] | None = None,
 ) -> tuple[Result, Result | None]:
-    """before_script + script in one bash (stops at the first failing line), then after_script."""
+    """before_script + script in one bash (stops at the first failing line), then after_script.
+
+    `id_tokens`: what GitLab issues, by audience; each of the job's `id_tokens` gets the
+    token of its (expanded) audience, or none. Without `install`, the pip line is left out.
+    """
     job = job_spec(name)
     job_env = {**env, **{k: _expand(str(v), env) for k, v in config()["variables"].items()}}
     job_env.update({k: _expand(str(v), job_env) for k, v in job.get("variables", {}).items()})
-    lines = (job["before_script"] if install else []) + job["script"]
+    for variable, spec in job.get("id_tokens", {}).items():
+        token = (id_tokens or {}).get(_expand(str(spec["aud"]), job_env))
+        if token:
+            job_env[variable] = token
+    before = [line for line in job["before_script"] if install or "pip install" not in line]
+    lines = before + job["script"]
     result = run_bash("\n".join(lines), job_env, cwd)
     after = run_bash("\n".join(job["after_script"]), job_env, cwd) if "after_script" in job else None
     return result, after
 
 
-def gitlab_repo(hss: Hss, tmp_path: Path, gitlab: Service) -> Path:
+def gitlab_repo(hss: Hss | None, tmp_path: Path, gitlab: Service) -> Path:
     return make_origin(
         tmp_path,
         {
@@ -198,8 +214,15 @@ def gitlab_repo(hss: Hss, tmp_path: Path, gitlab: Service) -> Path:
 
 
 def gitlab_env(
-    hss: Hss, tmp_path: Path, gitlab: Service, sha: str, *, mr: bool, **extra: str
+    hss: Hss | None, tmp_path: Path, gitlab: Service, sha: str, *, mr: bool, **extra: str
 ) -> dict[str, str]:
+    """The runner's variables; with `hss`, its endpoint and the key variables (none without)."""
+    keys = {} if hss is None else {
+        "HSS_READONLY_AK": hss.ak,
+        "HSS_READONLY_SK": hss.sk,
+        "HUAWEICLOUD_SDK_AK": hss.ak,
+        "HUAWEICLOUD_SDK_SK": hss.sk,
+    }
     env = {
         **base_env(hss, tmp_path),
         "GITLAB_CI": "true",
@@ -213,10 +236,7 @@ def gitlab_env(
         "GITLAB_API_TOKEN": API_TOKEN,
         "CI_SERVER_HOST": "gitlab.example.com",
         "CI_PROJECT_PATH": "acme/registries",
-        "HSS_READONLY_AK": hss.ak,
-        "HSS_READONLY_SK": hss.sk,
-        "HUAWEICLOUD_SDK_AK": hss.ak,
-        "HUAWEICLOUD_SDK_SK": hss.sk,
+        **keys,
         **PASSWORDS,
     }
     env.update(
@@ -375,3 +395,46 @@ def test_gitlab_drift_issue_is_opened_updated_then_closed(hss: Hss, tmp_path: Pa
     result, _ = run_job("hss-drift", main, env)
     assert "No drift: closed issue #60." in result.stdout, result.output
     assert issue["state"] == "closed" and issue["notes"][0].startswith("No drift any more")
+
+
+def test_gitlab_merge_request_plans_with_the_job_s_id_token_and_no_key(
+    tmp_path: Path, gitlab: Service, vending: Vending
+) -> None:
+    origin = gitlab_repo(None, tmp_path, gitlab)
+    mr = clone(origin, tmp_path / "mr")
+    temporary = tmp_path / "tmp"  # where the job's mktemp writes the token file
+    temporary.mkdir()
+    env = gitlab_env(
+        None, tmp_path, gitlab, git("rev-parse", "HEAD", cwd=mr), mr=True, TMPDIR=str(temporary),
+        HSS_ENDPOINT=vending.server.url, HUAWEICLOUD_SDK_IAM_ENDPOINT=vending.server.url,
+        HSS_PLAN_IDP_ID=IDP_ID, HSS_APPLY_IDP_ID="the-apply-idp",
+    )
+    result, after = run_job("hss-plan", mr, env, id_tokens={"hss-reconciler": vending.id_token})
+    assert result.code == 0, result.output
+    assert f"Credentials: OIDC federation (IdP {IDP_ID}, audience hss-reconciler)." in result.stdout
+    assert "Plan: 2 to add, 0 to change, 0 to destroy." in result.stdout
+    assert vending.issued == 1, "the ID token was exchanged at IAM for temporary credentials"
+    (token_file,) = temporary.iterdir()
+    assert token_file.read_text() == vending.id_token and token_file.stat().st_mode & 0o077 == 0
+    assert after is not None and after.code == 0, after
+    assert vending.id_token not in result.output + after.output
+    assert gitlab.store["notes"][-1]["body"].startswith(PLAN_MARKER + "\n### hss-reconciler plan: 2 to add")
+    # The plan IdP for merge requests and drift; the apply IdP (a protected variable) for the apply jobs.
+    assert {name: job_spec(name)["variables"]["HSS_IDP_ID"] for name in
+            ("hss-plan", "hss-drift", "hss-apply", "hss-apply-reviewed")} == {
+        "hss-plan": "$HSS_PLAN_IDP_ID", "hss-drift": "$HSS_PLAN_IDP_ID",
+        "hss-apply": "$HSS_APPLY_IDP_ID", "hss-apply-reviewed": "$HSS_APPLY_IDP_ID"}
+
+
+def test_gitlab_job_without_its_id_token_or_any_credential_stops_before_the_plan(
+    tmp_path: Path, gitlab: Service
+) -> None:
+    origin = gitlab_repo(None, tmp_path, gitlab)
+    main = clone(origin, tmp_path / "main")
+    schedule = {"CI_PIPELINE_SOURCE": "schedule", "HSS_DRIFT": "true"}
+    env = gitlab_env(None, tmp_path, gitlab, "f" * 40, mr=False, **schedule, HSS_PLAN_IDP_ID=IDP_ID)
+    result, _ = run_job("hss-drift", main, env, id_tokens={"another-audience": "eyJ.x.y"})
+    assert result.code == 1 and "this job has no ID token" in result.stdout, result.output
+    result, _ = run_job("hss-drift", main, gitlab_env(None, tmp_path, gitlab, "f" * 40, mr=False, **schedule))
+    assert result.code == 1 and "No Huawei Cloud credential" in result.stdout, result.output
+    assert gitlab.store["calls"] == [], "no plan ran, so no drift issue was touched"

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.secrets import refused_env_reason
 from tests.e2e.ci_harness import EXAMPLES, REQUIREMENTS_TEMPLATE
 from tests.e2e.conftest import REPO
 
@@ -97,9 +98,16 @@ def test_gitlab_runs_on_an_image_with_git_every_job_times_out_and_merge_requests
         assert re.fullmatch(r"\d+m", job.get("timeout", spec[".hss-reconciler"]["timeout"])), name
     for name in ("hss-plan", "hss-drift"):
         assert spec[name]["variables"] == {
+            "HSS_IDP_ID": "$HSS_PLAN_IDP_ID",
             "HUAWEICLOUD_SDK_AK": "$HSS_READONLY_AK",
             "HUAWEICLOUD_SDK_SK": "$HSS_READONLY_SK",
         }
+        assert "HSS_APPLY_IDP_ID" not in str(spec[name])
+    for name in ("hss-apply", "hss-apply-reviewed"):
+        assert spec[name]["variables"] == {"HSS_IDP_ID": "$HSS_APPLY_IDP_ID"}
+    # Keyless: every job gets an ID token, under a name no registry file's {env: NAME} may use.
+    assert spec[".hss-reconciler"]["id_tokens"] == {"HUAWEICLOUD_SDK_ID_TOKEN": {"aud": "$HSS_OIDC_AUDIENCE"}}
+    assert refused_env_reason("HUAWEICLOUD_SDK_ID_TOKEN") is not None
     assert spec["hss-apply"]["resource_group"] == spec["hss-apply-reviewed"]["resource_group"]
     assert spec["hss-apply-reviewed"]["rules"][0]["when"] == "manual"
 
