@@ -8,26 +8,17 @@ deadline given, with one error line naming it, and writes no state.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.e2e.conftest import Hss, running_hss
+from tests.e2e.conftest import Hss
 from tests.e2e.workspaces import Api, cli, registry, write_workspace
 
 LATENCY_MS = 1500
 DEADLINE = "0.25s"
 
 
-@pytest.fixture(scope="module")
-def hung_hss() -> Iterator[Hss]:
-    with running_hss() as started:
-        Api(started).configure(latency_ms=LATENCY_MS)
-        yield started
-
-
 def _cut_at_the_deadline(hss: Hss, *args: str) -> str:
+    Api(hss).configure(latency_ms=LATENCY_MS)  # every API call answered only after 1.5 s
     started = time.monotonic()
     result = cli(hss, *args, "--request-timeout", DEADLINE)
     took = time.monotonic() - started
@@ -39,15 +30,15 @@ def _cut_at_the_deadline(hss: Hss, *args: str) -> str:
     return errors[0]
 
 
-def test_import_is_cut_at_the_request_timeout_and_records_nothing(hung_hss: Hss, tmp_path: Path) -> None:
+def test_import_is_cut_at_the_request_timeout_and_records_nothing(hss: Hss, tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", [registry("alpha")])
-    error = _cut_at_the_deadline(hung_hss, "import", str(ws / "registries.yaml"), "alpha", "some-registry-id")
+    error = _cut_at_the_deadline(hss, "import", str(ws / "registries.yaml"), "alpha", "some-registry-id")
     assert "ListRegistry" in error
     assert not (ws / "hss-reconciler.state.json").exists()
 
 
-def test_upload_command_is_cut_at_the_request_timeout(hung_hss: Hss, tmp_path: Path) -> None:
+def test_upload_command_is_cut_at_the_request_timeout(hss: Hss, tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", [registry("other", get_scan_image_channel="Other",
                                                     namespace="security-tools")])
-    error = _cut_at_the_deadline(hung_hss, "upload-command", "other", str(ws))
+    error = _cut_at_the_deadline(hss, "upload-command", "other", str(ws))
     assert "ShowImageUploadCommand" in error
