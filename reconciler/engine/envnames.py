@@ -11,10 +11,17 @@ files; the rule (README, "Adopting existing registries"):
 3. empty, or starting with a digit: `REGISTRY_` in front;
 4. at most 100 characters, then `_PASSWORD` appended;
 5. a name refused for registry passwords (secrets.refused_env_reason, such as
-   `OS_PASSWORD` or a `HUAWEICLOUD_SDK_*` name): `REGISTRY_` in front;
+   `OS_PASSWORD` or a `HUAWEICLOUD_SDK_*` name), or one in the namespace of
+   this tool's or Huawei Cloud's own variables (`HSS_`, `HUAWEICLOUD_`, `HW_`):
+   `REGISTRY_` in front;
 6. names taken twice in one export: the registry first in name order keeps
    it, the next ones get `_2`, `_3`, ... before `_PASSWORD`, skipping any
    name another registry gets from rule 1-5.
+
+Registry names come from HSS, so whoever may add a registry there chooses
+them: rule 5 keeps such a name from pointing the password of a registry
+(whose address they also chose) at a credential in the CI environment, and
+rule 6 costs one step per registry however the names collide.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ SUFFIX = "_PASSWORD"
 PREFIX = "REGISTRY_"
 MAX_STEM = 100  # registry names are at most 128 characters; a variable name stays readable
 _NOT_NAME = re.compile(r"[^A-Z0-9]+")
+# Whole namespaces a future variable of hss-reconciler (HSS_ENDPOINT, HSS_STATE, ...) or of
+# Huawei Cloud's tools (HUAWEICLOUD_SDK_*, the Terraform provider's HW_*) may take.
+RESERVED_PREFIXES = ("HSS_", "HUAWEICLOUD_", "HW_")
 
 
 def _stem(registry_name: str) -> str:
@@ -41,7 +51,7 @@ def _stem(registry_name: str) -> str:
 
 def _finish(stem: str) -> str:
     name = stem + SUFFIX
-    return PREFIX + name if refused_env_reason(name) else name
+    return PREFIX + name if refused_env_reason(name) or name.startswith(RESERVED_PREFIXES) else name
 
 
 def password_variable(registry_name: str) -> str:
@@ -56,14 +66,15 @@ def password_variables(registry_names: Iterable[str]) -> dict[str, str]:
     taken = set(wanted.values())  # a suffixed name never takes one that rules 1-5 give
     given: dict[str, str] = {}
     used: set[str] = set()
+    next_number: dict[str, int] = {}  # stem -> the number to try next: every lower one is used
     for name in names:
         variable = wanted[name]
-        counter = 1
-        while variable in used:
-            counter += 1
-            variable = _finish(f"{_stem(name)}_{counter}")
-            if variable in taken and variable != wanted[name]:
-                variable = wanted[name]  # keep looking: that one belongs to another registry
+        if variable in used:
+            stem = _stem(name)
+            number = next_number.get(stem, 2)
+            while (variable := _finish(f"{stem}_{number}")) in used or variable in taken:
+                number += 1
+            next_number[stem] = number + 1
         used.add(variable)
         given[name] = variable
     return given

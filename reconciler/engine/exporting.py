@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from reconciler.atomicfile import atomic_write
+from reconciler.atomicfile import atomic_write, file_kind
 from reconciler.config.endpoints import resolve_endpoint
 from reconciler.config.lookalikes import skeleton
 from reconciler.config.model import TargetConfig
@@ -82,6 +84,36 @@ def _check_target(target: dict[str, Any]) -> None:
     if problems:
         where, _, message = problems[0].partition(": ")
         raise ReconcilerError(f"{_OPTION_OF.get(where, where)}: {message}")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot become the file's directory, before HSS is asked anything.
+
+    An existing --out must be a directory (a symlink to one is followed, as mkdir
+    would); otherwise its nearest existing parent must be a directory we may write.
+    """
+    try:
+        mode = os.stat(out).st_mode
+    except FileNotFoundError:
+        parent = next((p for p in out.absolute().parents if p.exists()), Path("/"))
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ReconcilerError(f"--out {out}: cannot make the directory: {parent} is not a directory "
+                                  "this user may write; nothing was listed or written") from None
+        return
+    except OSError as exc:
+        raise ReconcilerError(f"--out {out}: {exc.strerror or exc}; nothing was listed or written") from None
+    if not stat.S_ISDIR(mode):
+        kind = "a file" if stat.S_ISREG(mode) else file_kind(mode)
+        raise ReconcilerError(f"--out {out}: is {kind}, not a directory; nothing was listed or written")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ReconcilerError(f"--out {out}: this user may not write in it; nothing was listed or written")
+
+
+def _check_endpoint(endpoint: str | None) -> None:
+    """The file is meant for git: an --endpoint holding a password (user:PASSWORD@) is not written."""
+    if endpoint is not None and "@" in endpoint and urlsplit(endpoint).password is not None:
+        raise ReconcilerError("--endpoint: holds a password (https://USER:PASSWORD@HOST); the registry file "
+                              "is meant for git and would keep it. Give the endpoint without it.")
 
 
 def _state_location(given: str | None) -> str | None:
@@ -156,10 +188,37 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
         raise ReconcilerError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
+def _file_text(target: dict[str, Any], chosen: dict[str, dict[str, Any]], variables: dict[str, str],
+               result: ExportResult, layout: Layout) -> str:
+    """The file declaring `chosen`; a registry no file can declare as itself is left out of it.
+
+    The whole file is tried first. Should it not read back as what HSS has, each
+    registry is tried alone and those that fail are left out (with the reason), so
+    one name the layout cannot carry never blocks the onboarding of the others.
+    """
+    def text_of(names: list[str]) -> str:
+        entries = [registry_entry(chosen[name], variables[name]) for name in names]
+        return registry_file_text(target, entries, str(result.path), layout)
+
+    try:
+        return text_of(sorted(chosen))
+    except ReconcilerError:
+        pass
+    for name in sorted(chosen):
+        try:
+            text_of([name])
+        except ReconcilerError:
+            result.left_out[name] = "a registry file would not read back as this registry"
+            del chosen[name]
+    return text_of(sorted(chosen)) if chosen else ""
+
+
 def export(request: ExportRequest, connection: Connection, layout: Layout) -> ExportResult:
     """List the target, write its registry file, and say which variables to set."""
     target = target_document(request.target, request.endpoint)
     _check_target(target)
+    _check_endpoint(request.endpoint)
+    _check_out(request.out)
     endpoint = request.endpoint or os.environ.get(ENDPOINT_ENV) \
         or resolve_endpoint(request.target.region, os.environ)
     result = ExportResult(request.out / file_name(request.target))
@@ -174,8 +233,9 @@ def export(request: ExportRequest, connection: Connection, layout: Layout) -> Ex
     if not chosen:
         return result
     variables = password_variables(chosen)
-    entries = [registry_entry(chosen[name], variables[name]) for name in sorted(chosen)]
-    text = registry_file_text(target, entries, str(result.path), layout)
+    text = _file_text(target, chosen, variables, result, layout)
+    if not chosen:
+        return result
     _write(result.path, text, request.overwrite)
     result.written = True
     result.registries = [Exported(registry_address(request.target, name), variables[name])

@@ -33,6 +33,23 @@ FILE_VERSION = 1
 Layout = Callable[[str, str], str]
 
 
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, but a string that begins or ends with whitespace is always quoted.
+
+    PyYAML writes a name ending in U+00A0 or U+3000 plain (YAML does not count
+    them as spaces), and a layout that trims lines as Python does would eat
+    them; inside quotes nothing trims them.
+    """
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if value[:1].isspace() or value[-1:].isspace() else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
 @dataclass(frozen=True)
 class CheckedDocument:
     """A document as `validate` sees it, for the schema's messages (path and message only)."""
@@ -87,8 +104,8 @@ def registry_file_text(target: dict[str, Any], entries: list[dict[str, Any]], fi
                        layout: Layout) -> str:
     """The file's text, in the canonical layout; raises if it would not read back as `entries`."""
     document = {"version": FILE_VERSION, "target": target, "registries": entries}
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                          width=1 << 16)
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1 << 16)
     text = f"{MODELINE}{SCHEMA_URL}\n{body}"
     try:
         text = layout(text, file)

@@ -114,7 +114,7 @@ def test_export_refuses_bad_options_with_one_line_and_writes_nothing(hss: Hss, t
     no_state = cli(hss, *EXPORT, "--out", str(tmp_path / "x"), "--state", str(tmp_path / "none.json"))
     assert no_state.code == 1 and "no such file" in no_state.stderr
     not_a_dir = cli(hss, *EXPORT, "--out", str(a_file))
-    assert not_a_dir.code == 1 and "cannot make the directory" in not_a_dir.stderr
+    assert not_a_dir.code == 1 and "is a file, not a directory" in not_a_dir.stderr
     assert "Traceback" not in bad_region.output + no_state.output + not_a_dir.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 

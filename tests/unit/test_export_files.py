@@ -92,3 +92,70 @@ def test_a_file_made_meanwhile_is_never_replaced_without_overwrite(tmp_path: Pat
     assert path.read_bytes() == b"first\n" and [p.name for p in tmp_path.iterdir()] == ["r.yaml"]
     atomic_write(path, b"second\n", mode=0o644)
     assert path.read_bytes() == b"second\n"
+
+
+# --- names chosen by whoever may add a registry in HSS (issue 17 review) -------------------------
+
+
+@pytest.mark.parametrize(("name", "variable"), [
+    ("hss", "REGISTRY_HSS_PASSWORD"),
+    ("hss-endpoint", "REGISTRY_HSS_ENDPOINT_PASSWORD"),
+    ("huaweicloud", "REGISTRY_HUAWEICLOUD_PASSWORD"),
+    ("hw-user", "REGISTRY_HW_USER_PASSWORD"),  # the Terraform provider's HW_* variables
+    ("hwx", "HWX_PASSWORD"),  # only the namespace itself, HW_
+])
+def test_a_variable_in_the_tools_or_huawei_clouds_namespace_gets_the_registry_prefix(
+        name: str, variable: str) -> None:
+    assert password_variable(name) == variable
+
+
+def test_a_thousand_colliding_names_get_distinct_variables_in_one_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every name below folds to the stem A: the numbering must not start over for each of them."""
+    import itertools
+
+    from reconciler.engine import envnames
+
+    names = sorted({"a" + "".join(p) for k in range(1, 8) for p in itertools.product("-_.", repeat=k)})[:1000]
+    names += ["a-2", "a-500"]  # rule 6 skips what another registry's own name gives
+    calls = 0
+    finish = envnames._finish
+
+    def counted(stem: str) -> str:
+        nonlocal calls
+        calls += 1
+        return finish(stem)
+
+    monkeypatch.setattr(envnames, "_finish", counted)
+    given = password_variables(names)
+    assert len(set(given.values())) == len(names) == 1002
+    assert given["a-2"] == "A_2_PASSWORD" and given["a-500"] == "A_500_PASSWORD"
+    assert "A_2_PASSWORD" not in [v for n, v in given.items() if n != "a-2"]
+    assert calls < 3 * len(names)  # linear: the quadratic numbering made about 500,000 calls
+
+
+EDGE_SPACES = ["a\u00a0", "\u00a0", "x\u3000", "\u2003", " a ", "\u202fq"]
+
+
+def test_a_name_ending_in_a_space_yaml_does_not_trim_reads_back_as_itself() -> None:
+    """PyYAML writes `a<U+00A0>` plain, and a layout that trims lines would eat the U+00A0."""
+    entries = [registry_entry({"registry_name": n, **FIELDS}, f"V{i}_PASSWORD")
+               for i, n in enumerate(EDGE_SPACES)]
+    text = registry_file_text(TARGET, entries, "x.yaml", format_text)
+    assert [r["registry_name"] for r in parse_yaml(text, "x.yaml").data["registries"]] == EDGE_SPACES
+    assert format_text(text, "x.yaml") == text
+
+
+def test_a_registry_no_file_can_carry_is_left_out_and_the_others_written() -> None:
+    from reconciler.engine.exporting import ExportResult, _file_text
+
+    chosen = {n: {"registry_name": n, **FIELDS} for n in ("alpha", "beta", "gamma")}
+    result = ExportResult(Path("x.yaml"))
+
+    def trims_beta(text: str, file: str) -> str:  # a layout that cannot carry one registry's name
+        return format_text(text.replace("registry_name: beta", "registry_name: bet"), file)
+
+    text = _file_text(TARGET, chosen, {n: n.upper() + "_PASSWORD" for n in chosen}, result, trims_beta)
+    assert [r["registry_name"] for r in yaml.safe_load(text)["registries"]] == ["alpha", "gamma"]
+    assert result.left_out == {"beta": "a registry file would not read back as this registry"}
+    assert sorted(chosen) == ["alpha", "gamma"]

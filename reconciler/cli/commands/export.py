@@ -8,11 +8,14 @@ from pathlib import Path
 from reconciler.cli import options
 from reconciler.cli.output import Output
 from reconciler.engine.exporting import ExportRequest, ExportResult, export
+from reconciler.errors import ReconcilerError
 from reconciler.fmt import format_text
 from reconciler.registry import TargetKey
 
 
 def _request(args: argparse.Namespace) -> ExportRequest:
+    if not args.out:  # Path("") is the current directory: an unset $OUT must not write there
+        raise ReconcilerError("--out: needs a directory name, not an empty value")
     return ExportRequest(TargetKey(args.region, args.project_id, args.enterprise_project_id),
                          Path(args.out), endpoint=args.endpoint,
                          state=args.state or None, overwrite=args.overwrite)
