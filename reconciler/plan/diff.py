@@ -23,8 +23,8 @@ from typing import Any
 from reconciler.config.model import Desired, DesiredRegistry
 from reconciler.config.warnings import config_warnings
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Drift, LiveStatus, Plan, UnsafeTarget
-from reconciler.plan.moves import pair_moves
+from reconciler.plan.model import Action, Change, Drift, LiveStatus, MovedFrom, Plan, UnsafeTarget
+from reconciler.plan.moves import half_selected, pair_moves
 from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
 from reconciler.state.model import State, StateEntry
 
@@ -49,6 +49,11 @@ class DiffRules:
 
     destroy: bool = True
     only: Collection[str] = ()  # registry names or addresses; empty means all
+
+
+def planner_selects(rules: DiffRules, where: Change | MovedFrom) -> bool:
+    """Whether `rules.only` selects the registry at `where` (by name or address)."""
+    return not rules.only or where.name in rules.only or where.address in rules.only
 
 
 def unmatched_selections(only: Collection[str], desired: Desired, state: State) -> list[str]:
@@ -262,8 +267,16 @@ def unsafe_targets(plan: Plan, state: State) -> list[UnsafeTarget]:
 def make_plan(desired: Desired, state: State, live: Live | None,
               rules: DiffRules | None = None) -> Plan:
     """Compute the ordered changes; `live=None` plans from the state alone (no refresh)."""
-    plan = _Planner(desired, state, live, rules or DiffRules()).run()
+    rules = rules or DiffRules()
+    plan = _Planner(desired, state, live, rules).run()
     plan.changes = pair_moves(plan.changes, state.entries)
+    if rules.only:  # a move must be selected whole: pair the whole plan to find its halves
+        try:
+            everything = pair_moves(_Planner(desired, state, live, DiffRules(rules.destroy)).run().changes,
+                                    state.entries)
+        except ReconcilerError:  # what --target left out cannot be planned: it cannot be half a move
+            everything = []
+        half_selected(everything, lambda change, old: planner_selects(rules, old or change))
     # The files' own warnings (config/warnings.py, which validate prints too); a partial plan's
     # per-registry ones only for the registries it touches.
     touched = {c.address for c in plan.changes} if plan.partial else None

@@ -13,16 +13,19 @@ create pair only when each is the only one of its kind with that identity in
 the plan, so two renamed registries of one address stay deletes and creates.
 Only a create of a registry new to the state pairs (not one made again because
 it vanished from HSS), and only a delete (never a forget: `--no-destroy`, or a
-registry already gone, deletes nothing). `--target` selected both halves, or
-there is nothing to pair.
+registry already gone, deletes nothing). `--target` must select both halves
+or neither (`half_selected`, Terraform's rule for moved resources): one half
+alone would delete the old registry with nothing created first, or leave it
+beside its copy, when the files say it moved.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Change, MovedFrom
 from reconciler.registry import changed_fields, comparable
 
@@ -74,3 +77,23 @@ def pair_moves(changes: list[Change], managed: Collection[str]) -> list[Change]:
     paired_deletes = {id(old) for old in pairs.values()}
     return [moved(pairs[id(change)], change) if id(change) in pairs else change
             for change in changes if id(change) not in paired_deletes]
+
+
+def half_selected(everything: list[Change], selected: Callable[[Change, MovedFrom | None], bool]) -> None:
+    """Refuse a --target that selects one half of a move of the whole plan (`everything`, paired).
+
+    `selected(change, None)` says whether the move's new address is selected,
+    `selected(change, moved_from)` whether its old one is.
+    """
+    for change in everything:
+        if change.moved_from is None:
+            continue
+        new, old = selected(change, None), selected(change, change.moved_from)
+        if new != old:
+            chosen, other = (change.address, change.moved_from.address) if new else \
+                (change.moved_from.address, change.address)
+            raise ReconcilerError(
+                f"--target: {chosen} is one half of a move, {change.moved_from.address} -> {change.address} "
+                f"(the files renamed or moved it); planned alone, it would be "
+                f"{'created beside the old one' if new else 'deleted with nothing created first'}. "
+                f"Add --target {other}, or leave both out. Nothing was planned.")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.errors import ReconcilerError
 from reconciler.plan.compare import differences
 from reconciler.plan.diff import SAFETY_MAX_DESTROY_SHARE, DiffRules, make_plan
 from reconciler.plan.document import PlanDocumentError, plan_from_document, plan_to_document
@@ -131,16 +132,25 @@ def test_a_registry_made_again_after_vanishing_is_not_a_move() -> None:
     assert _actions(plan) == [(Action.CREATE, f"{T}/again"), (Action.DELETE, f"{T}/old")]
 
 
-@pytest.mark.parametrize(("only", "expected"), [
-    (("beta",), [(Action.CREATE, f"{T}/beta")]),
-    (("alpha",), [(Action.DELETE, f"{T}/alpha")]),
-    (("alpha", "beta"), [(Action.MOVE, f"{T}/beta")]),
-])
-def test_target_selection_pairs_only_what_it_selected(only: tuple[str, ...],
-                                                       expected: list[tuple[Action, str]]) -> None:
-    plan = _plan((declared("beta", registry_addr=SHARED),), (managed("alpha", "1", registry_addr=SHARED),),
-                 {T: [live("alpha", "1", registry_addr=SHARED)]}, DiffRules(only=only))
-    assert _actions(plan) == expected
+def test_target_must_select_both_halves_of_a_move_or_neither() -> None:
+    """Terraform's rule for moved resources: one half alone would delete with nothing created
+    first (or create beside the old one), although the files say the registry moved."""
+    def planned(*only: str) -> Plan:
+        return _plan((declared("beta", registry_addr=SHARED), declared("gamma")),
+                     (managed("alpha", "1", registry_addr=SHARED), managed("gamma", "2")),
+                     {T: [live("alpha", "1", registry_addr=SHARED), live("gamma", "2")]},
+                     DiffRules(only=only))
+
+    assert _actions(planned("alpha", "beta")) == [(Action.MOVE, f"{T}/beta")]
+    assert _actions(planned(f"{T}/alpha", "beta")) == [(Action.MOVE, f"{T}/beta")]
+    assert _actions(planned("gamma")) == []  # a selection without a move half plans as before
+    with pytest.raises(ReconcilerError, match=rf"--target: {T}/alpha is one half of a move, {T}/alpha -> "
+                                              rf"{T}/beta .* deleted with nothing created first\. "
+                                              rf"Add --target {T}/beta"):
+        planned("alpha")
+    with pytest.raises(ReconcilerError, match=rf"{T}/beta is one half .* created beside the old one\. "
+                                              rf"Add --target {T}/alpha"):
+        planned("beta", "gamma")
 
 
 def test_the_delete_half_counts_in_the_mass_delete_guard_of_the_target_it_leaves() -> None:
@@ -184,9 +194,10 @@ def test_only_a_move_may_say_where_from() -> None:
 def test_a_reviewed_delete_and_create_is_not_a_fresh_move() -> None:
     """A plan saved before moves existed (or with them split) differs from a fresh plan: apply refuses it."""
     fresh = _renamed()
-    split = _plan((declared("beta", registry_addr=SHARED),), (managed("alpha", "1", registry_addr=SHARED),),
-                  {T: [live("alpha", "1", registry_addr=SHARED)]}, DiffRules(only=("beta",)))
-    assert differences(split, fresh) == [f"{T}/beta: the plan file would create it; a fresh plan does not",
+    split = Plan([Change(Action.CREATE, T, "beta", after=fresh.changes[0].after, send_password=True),
+                  Change(Action.DELETE, T, "alpha", "1", before=fresh.changes[0].before)])
+    assert differences(split, fresh) == [f"{T}/alpha: the plan file would delete it; a fresh plan does not",
+                                         f"{T}/beta: the plan file would create it; a fresh plan does not",
                                          f"{T}/beta: a fresh plan would move it; the plan file does not"]
     other_origin = Plan([Change(**{**fresh.changes[0].__dict__, "moved_from": MovedFrom(OTHER, "alpha")})])
     assert differences(other_origin, fresh) == [

@@ -25,11 +25,31 @@ from reconciler.plan.model import Plan
 from reconciler.plan.saved import SavedPlan, load_plan, looks_like_plan_file
 from reconciler.render.formats import render_plan_as
 
+# Options that choose what a plan does: a saved plan was made with its own, and runs as reviewed.
+_PLANNING_OPTIONS = (("--target", lambda a: bool(a.target)), ("--no-destroy", lambda a: a.no_destroy),
+                     ("--refresh=false", lambda a: not a.refresh))
+
 
 def _saved_plan(args: argparse.Namespace) -> SavedPlan | None:
-    if len(args.paths) == 1 and looks_like_plan_file(Path(args.paths[0])):
-        return load_plan(Path(args.paths[0]))
-    return None
+    """The saved plan `apply FILE` names; refused with an option that would plan differently.
+
+    Read silently, `apply --refresh-only FILE` would send the saved plan's changes
+    to HSS, and `apply --target x FILE` would run every change, not x's.
+    """
+    if len(args.paths) != 1 or not looks_like_plan_file(Path(args.paths[0])):
+        return None
+    source = args.paths[0]
+    if args.refresh_only:
+        raise ReconcilerError(f"--refresh-only: {source} is a saved plan, whose changes would be sent to "
+                              "HSS as reviewed; a refresh-only apply changes nothing in HSS. Run "
+                              "'hss-reconciler apply --refresh-only PATH...' with the registry files. "
+                              "Nothing was changed.")
+    given = [name for name, test in _PLANNING_OPTIONS if test(args)]
+    if given:
+        raise ReconcilerError(f"{given[0]}: {source} is a saved plan, applied exactly as it was planned, so "
+                              f"{given[0]} cannot change it; make a new plan with it ('hss-reconciler plan "
+                              f"PATH... {given[0]} -out FILE'). Nothing was changed.")
+    return load_plan(Path(source))
 
 
 def _no_input(plan: Plan) -> bool:
