@@ -9,6 +9,10 @@ with what to do instead. `-out` needs no entry: the parser knows it.
 
 Only whole option words are rewritten (`-target`, `-target=x`), never a value
 that merely starts with a dash, nor anything after `--`.
+
+A word that starts with a dash look-alike (`—target=x`, an em dash that a word
+processor or a web page made of `--`) is refused with the option it would be:
+argparse would take it for a PATH and plan a directory nobody named.
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ REFUSED: dict[str, str] = {
 }
 
 
+# Characters that look like '-' (or that a typesetter makes of '--'): hyphen, non-breaking hyphen,
+# figure dash, en dash, em dash, horizontal bar, minus sign, small and full-width hyphen-minus.
+DASH_LOOKALIKES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+
 class UsageError(ValueError):
     """A command line no parser could make sense of; the parser reports it as its own usage error."""
 
@@ -57,6 +66,10 @@ def rewrite(argv: Sequence[str]) -> list[str]:
     for position, word in enumerate(argv):
         if word == "--":
             return result + list(argv[position:])
+        if word[:1] in DASH_LOOKALIKES and len(word) > 1:
+            meant = "--" + word.lstrip("-" + DASH_LOOKALIKES)
+            raise UsageError(f"{word}: starts with U+{ord(word[0]):04X}, which only looks like '-' (did you "
+                             f"mean '{meant}'?); a PATH that starts so goes after '--', a value after '='")
         if not word.startswith("-") or word == "-":
             result.append(word)
             continue

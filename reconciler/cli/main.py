@@ -75,6 +75,15 @@ class _Parser(argparse.ArgumentParser):
             self.epilog, self._epilog_of = self._epilog_of(), None
         return super().format_help()
 
+    def _get_option_tuples(self, option_string: str) -> list[Any]:
+        """Only `-vv`-style clusters of a one-letter option: never a prefix of `-out`.
+
+        `allow_abbrev=False` stops argparse completing `--lo` only; a single-dash
+        prefix (`-o`, `-ou`) would still be read as `-out`.
+        """
+        short = option_string[:2]
+        return [match for match in super()._get_option_tuples(option_string) if match[1] == short]
+
     def error(self, message: str) -> NoReturn:
         from reconciler.cli.output import Output
         from reconciler.cli.suggest import hint
@@ -129,12 +138,19 @@ def _positive(text: str) -> int:
 MAX_DURATION = 7 * 24 * 3600.0  # no wait of this tool is sensibly longer; inf and 1e300h are typos
 
 
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
 def _duration(text: str) -> float:
-    """'90', '90s', '2m', '1h' -> seconds."""
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
-    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    """'90', '90s', '2m', '1h', and Terraform's (Go's) '1h1m', '1m30s', '500ms' -> seconds."""
+    import re
+
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    parts = re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)", text)
+    if "".join(n + u for n, u in parts) == text and (len(parts) > 1 or text.endswith("ms")):
+        number, unit = str(sum(float(n) * _UNITS[u] for n, u in parts)), "s"
     try:
-        seconds = float(number) * units[unit]
+        seconds = float(number) * _UNITS[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a duration such as 30s or 5m, got {text!r}") from None
     if seconds != seconds or seconds < 0:  # NaN compares unequal to itself
@@ -142,6 +158,13 @@ def _duration(text: str) -> float:
     if seconds > MAX_DURATION:  # also what every wait can be given (threading.TIMEOUT_MAX is ~292 years)
         raise argparse.ArgumentTypeError(f"{text!r} is longer than 7 days")
     return seconds
+
+
+def _location(text: str) -> str:
+    """A path or URL: never empty, which would silently mean the default (an unset $STATE)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path or URL, got an empty value")
+    return text
 
 
 def _request_timeout(text: str) -> float:
@@ -177,7 +200,7 @@ def _workspace(detailed: bool) -> _Parser:
     ws = _Parser(add_help=False)
     ws.add_argument("paths", nargs="*", metavar="PATH",
                     help="registry files or directories of *.yaml/*.yml (default: .)")
-    ws.add_argument("--state", metavar="PATH|URL",
+    ws.add_argument("--state", type=_location, metavar="PATH|URL",
                     help="state file, or a shared store: s3://BUCKET/KEY?endpoint=URL&region=R or "
                          "postgresql://USER@HOST:PORT/DB?table=T (default: HSS_STATE, else "
                          "hss-reconciler.state.json in the workspace directory)")
@@ -204,7 +227,7 @@ def _workspace(detailed: bool) -> _Parser:
 
 
 def _state_file(parser: argparse.ArgumentParser, where: str = "in the workspace directory") -> None:
-    parser.add_argument("--state", metavar="PATH|URL",
+    parser.add_argument("--state", type=_location, metavar="PATH|URL",
                         help=f"state file or s3:// / postgresql:// URL (default: HSS_STATE, else "
                              f"hss-reconciler.state.json {where})")
 
@@ -344,7 +367,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--endpoint", metavar="URL",
                    help="HSS endpoint, also written into the file (default: HSS_ENDPOINT, then the region's)")
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the file (made if missing)")
-    p.add_argument("--state", metavar="PATH|URL",
+    p.add_argument("--state", type=_location, metavar="PATH|URL",
                    help="leave out the registries this state manages: a file, s3:// or postgresql:// URL, as "
                         "plan takes (default: HSS_STATE, if set); only read, never locked")
     p.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
@@ -381,7 +404,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _locking(q, writes=True)
     q = state_sub.add_parser("migrate", parents=[common],
                              help="copy the state to another store under both locks, and verify it")
-    q.add_argument("--to", required=True, metavar="PATH|URL", help="where the state goes")
+    q.add_argument("--to", type=_location, required=True, metavar="PATH|URL", help="where the state goes")
     q.add_argument("--force", action="store_true", help="replace a different state already there")
     _state_workspace(q)
     _locking(q, writes=True)

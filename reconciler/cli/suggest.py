@@ -39,7 +39,7 @@ def hint(message: str, parser: argparse.ArgumentParser) -> str:
         for word in unrecognized["words"].split():
             name = word.partition("=")[0]
             if name.startswith("-"):
-                guess = nearest("--" + name.lstrip("-"), known)
+                guess = nearest("--" + name.lstrip("-").lower(), known)  # options are lower-case
                 if guess:
                     return f"{message} (did you mean '{guess}'?)"
     return message

@@ -436,3 +436,63 @@ def test_force_unlock_finds_the_lock_beside_the_paths_plan_is_given(
     assert code == 0 and out.startswith(f"Released the state lock {held.info.id} on "
                                         "registries/hss-reconciler.state.json")
     assert not (tmp_path / "registries" / "hss-reconciler.state.json.lock").exists()
+
+
+# --- command lines that must never be read as something else (issue 17 review) ------------------
+
+
+@pytest.mark.parametrize("word", ["\u2014target=alpha", "\u2013auto-approve", "\u2212refresh=false",
+                                  "\uff0dout=p.json"])
+def test_a_dash_lookalike_is_refused_naming_the_option_it_would_be(
+        word: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typeset dash (pasted from a web page) would otherwise be a PATH nobody meant."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", word])
+    assert exit_.value.code == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    meant = "--" + word[1:]
+    assert first.startswith(f"Error: {word}: starts with U+{ord(word[0]):04X}, which only looks like '-'")
+    assert f"(did you mean '{meant}'?)" in first
+    assert parse("plan", "--", word).paths == [word]  # after --, it is the PATH it says
+
+
+@pytest.mark.parametrize("argv", [["plan", "-o", "p.json"], ["plan", "-ou", "p.json"]])
+def test_a_single_dash_prefix_of_out_is_not_out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse(*argv)
+    assert exit_.value.code == 1
+    assert f"unrecognized arguments: {argv[1]}" in capsys.readouterr().err
+    assert parse("plan", "-vv").verbose == 2  # a cluster of a one-letter option still counts
+
+
+@pytest.mark.parametrize("argv", [
+    ["plan", "-state="], ["apply", "--state", ""], ["state", "list", "--state="],
+    ["export", "--region", "r", "--project-id", "p", "--out", "o", "--state="],
+    ["state", "migrate", "--to", ""]])
+def test_an_empty_state_location_is_refused_not_read_as_the_default(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`-state=$STATE` with STATE unset must not plan against an empty local state."""
+    with pytest.raises(SystemExit) as exit_:
+        parse(*argv)
+    assert exit_.value.code == 1
+    assert "expected a path or URL, got an empty value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1h1m", 3660.0), ("1m30s", 90.0), ("500ms", 0.5),
+                                               ("1h1m1s", 3661.0), ("90", 90.0), ("2m", 120.0)])
+def test_go_durations_mean_what_terraform_reads(text: str, seconds: float) -> None:
+    assert parse("plan", f"-lock-timeout={text}").lock_timeout == seconds
+
+
+@pytest.mark.parametrize("text", ["1hm", "ms", "1h 1m", "1m-1s", "168h1s"])
+def test_a_malformed_or_too_long_duration_is_refused(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse("plan", f"-lock-timeout={text}")
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.startswith("Error: argument --lock-timeout: ")
+
+
+def test_an_upper_case_option_typo_gets_the_nearest_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse("plan", "-TARGET=x")
+    assert capsys.readouterr().err.splitlines()[0].endswith("(did you mean '--target'?)")
