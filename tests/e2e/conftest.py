@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
@@ -73,6 +74,20 @@ def running_hss() -> Iterator[Hss]:
 def hss() -> Iterator[Hss]:
     with running_hss() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def module_hss() -> Iterator[Hss]:
+    """One emulator for a whole module: its tests take `fresh_hss`, which resets it first."""
+    with running_hss() as started:
+        yield started
+
+
+@pytest.fixture
+def fresh_hss(module_hss: Hss) -> Hss:
+    """The module's emulator, back to its state at start (no registries, counters at zero)."""
+    httpx.post(f"{module_hss.server.url}/_emulator/reset").raise_for_status()
+    return module_hss
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import Hss, running_hss
+from tests.e2e.conftest import Hss
 from tests.e2e.test_cli_habits import _validator
 from tests.e2e.workspaces import PROJECT, Api, cli, registry, state_of, write_workspace
 
@@ -22,16 +20,9 @@ OTHER_PROJECT = "9f8e7d6c5b4a49382716a5b4c3d2e1f0"
 SHARED_ADDR = "harbor.shared.example.com"
 
 
-@pytest.fixture(scope="module")
-def shared_hss() -> Iterator[Hss]:
-    with running_hss() as started:
-        yield started
-
-
 @pytest.fixture
-def hss(shared_hss: Hss) -> Iterator[Hss]:
-    httpx.post(f"{shared_hss.server.url}/_emulator/reset").raise_for_status()
-    yield shared_hss
+def hss(fresh_hss: Hss) -> Hss:
+    return fresh_hss  # one emulator for the module, reset for each test
 
 
 def _answered(caplog: pytest.LogCaptureFixture) -> list[str]:
