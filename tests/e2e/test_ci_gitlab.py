@@ -2,7 +2,8 @@
 
 The runner's semantics: the script lines run in one shell that stops at the
 first failing line; after_script runs after a failure too; a job's `id_tokens`
-become variables holding the token GitLab issued for their audience. The GitLab
+become variables holding the token GitLab issued for their audience; a project
+variable outranks a job's `variables:`. The GitLab
 API is a fake on loopback. Every line runs; before_script's pip install against
 a fake release host in `test_gitlab_merge_request_note_then_merge_applies_the_reviewed_plan`
 (elsewhere it is left out to keep the tests cheap).
@@ -189,8 +190,11 @@ def run_job(
     token of its (expanded) audience, or none. Without `install`, the pip line is left out.
     """
     job = job_spec(name)
-    job_env = {**env, **{k: _expand(str(v), env) for k, v in config()["variables"].items()}}
-    job_env.update({k: _expand(str(v), job_env) for k, v in job.get("variables", {}).items()})
+    # GitLab's precedence: the project's variables (`env`) outrank a job's `variables:`,
+    # which outrank the file's top-level ones.
+    yaml_env = {k: _expand(str(v), env) for k, v in config()["variables"].items()}
+    yaml_env.update({k: _expand(str(v), {**yaml_env, **env}) for k, v in job.get("variables", {}).items()})
+    job_env = {**yaml_env, **env}
     for variable, spec in job.get("id_tokens", {}).items():
         token = (id_tokens or {}).get(_expand(str(spec["aud"]), job_env))
         if token:
@@ -438,3 +442,16 @@ def test_gitlab_job_without_its_id_token_or_any_credential_stops_before_the_plan
     result, _ = run_job("hss-drift", main, gitlab_env(None, tmp_path, gitlab, "f" * 40, mr=False, **schedule))
     assert result.code == 1 and "No Huawei Cloud credential" in result.stdout, result.output
     assert gitlab.store["calls"] == [], "no plan ran, so no drift issue was touched"
+
+
+def test_gitlab_plan_jobs_use_the_read_only_key_even_where_the_protected_write_key_is_set(
+    hss: Hss, tmp_path: Path, gitlab: Service
+) -> None:
+    # A project variable outranks a job's `variables:`: on a protected branch (a scheduled
+    # drift check on main) HUAWEICLOUD_SDK_AK/SK would be the write key, here one HSS refuses.
+    origin = gitlab_repo(hss, tmp_path, gitlab)
+    env = gitlab_env(hss, tmp_path, gitlab, "9" * 40, mr=False, CI_PIPELINE_SOURCE="schedule",
+                     HSS_DRIFT="true", HUAWEICLOUD_SDK_AK="AKWRITEKEYNEVERUSED", HUAWEICLOUD_SDK_SK="x" * 40)
+    result, _ = run_job("hss-drift", clone(origin, tmp_path / "main"), env)
+    assert result.code == 0, result.output
+    assert "Credentials: access keys." in result.stdout and "Drift: opened issue #60." in result.stdout

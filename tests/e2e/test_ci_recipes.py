@@ -97,11 +97,8 @@ def test_gitlab_runs_on_an_image_with_git_every_job_times_out_and_merge_requests
         assert ".hss-reconciler" in job["extends"], f"{name} inherits the image, install and timeout"
         assert re.fullmatch(r"\d+m", job.get("timeout", spec[".hss-reconciler"]["timeout"])), name
     for name in ("hss-plan", "hss-drift"):
-        assert spec[name]["variables"] == {
-            "HSS_IDP_ID": "$HSS_PLAN_IDP_ID",
-            "HUAWEICLOUD_SDK_AK": "$HSS_READONLY_AK",
-            "HUAWEICLOUD_SDK_SK": "$HSS_READONLY_SK",
-        }
+        # read-only: the shared before_script takes HSS_READONLY_AK/SK (test_ci_gitlab.py runs it)
+        assert spec[name]["variables"] == {"HSS_IDP_ID": "$HSS_PLAN_IDP_ID", "HSS_KEYS": "read-only"}
         assert "HSS_APPLY_IDP_ID" not in str(spec[name])
     for name in ("hss-apply", "hss-apply-reviewed"):
         assert spec[name]["variables"] == {"HSS_IDP_ID": "$HSS_APPLY_IDP_ID"}
