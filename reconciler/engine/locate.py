@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reconciler.config.workspace import workspace_dir
 from reconciler.errors import StateError
-from reconciler.state.backends import is_remote
+from reconciler.state.backends import check_local, is_remote
 from reconciler.state.store import DEFAULT_STATE_NAME
 
 STATE_ENV = "HSS_STATE"
@@ -27,8 +27,15 @@ MAX_NAMED = 3  # state files named in a hint; a monorepo may hold many
 
 
 def given_state(state: str | None) -> str | None:
-    """--state, else HSS_STATE (an empty variable is unset, as CI systems spell it)."""
-    return state or os.environ.get(STATE_ENV, "").strip() or None
+    """--state, else HSS_STATE (an empty variable is unset, as CI systems spell it).
+
+    A path that is really a URL we do not serve (gs://, s3:/ with one slash, a URL
+    with blanks around it) is refused here, before Path() folds its slashes.
+    """
+    chosen = state or os.environ.get(STATE_ENV, "").strip() or None
+    if chosen and not is_remote(chosen):
+        check_local(chosen)
+    return chosen
 
 
 def state_location(state: str | None, paths: Sequence[str]) -> str:

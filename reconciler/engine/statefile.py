@@ -20,20 +20,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ReconcilerError, StateError
-from reconciler.state.backends import is_remote
+from reconciler.state.backends import check_local, is_remote
+from reconciler.state.backends.shared import HISTORY
 from reconciler.state.model import State, parse_state
 from reconciler.state.store import StateStore
 
 __all__ = ["Moved", "force_unlock", "is_remote", "migrate", "open_backend", "open_store", "pull", "push"]
 
 if TYPE_CHECKING:
+    import httpx
+
     from reconciler.state.backends.base import Backend, Store
     from reconciler.state.backends.s3 import S3CredentialProvider
     from reconciler.state.lock import LockInfo
 
+
 def open_store(location: str) -> Store:
     """The store a run reads and checkpoints to."""
     if not is_remote(location):
+        check_local(location)
         return StateStore(Path(location))
     from reconciler.state.backends.shared import SharedStore
 
@@ -44,13 +49,14 @@ def open_backend(location: str, environ: Mapping[str, str] = os.environ) -> Back
     if not is_remote(location):
         from reconciler.state.backends.local import LocalBackend
 
+        check_local(location)
         return LocalBackend(Path(location))
     if location.lower().startswith("s3://"):
         from reconciler.state.backends.location import parse_s3
         from reconciler.state.backends.s3 import S3Backend
 
         where = parse_s3(location)
-        return S3Backend(where, s3_credentials(environ))
+        return S3Backend(where, s3_credentials(environ), s3_exchange)
     from reconciler.state.backends.location import parse_postgresql
 
     where_pg = parse_postgresql(location)
@@ -60,6 +66,32 @@ def open_backend(location: str, environ: Mapping[str, str] = os.environ) -> Back
         raise StateError(f"{location}: PostgreSQL state needs psycopg: pip install "
                          "'hss-reconciler[postgresql]'") from None
     return PostgresBackend(where_pg)
+
+
+def s3_exchange(client: httpx.Client, request: httpx.Request, until: float, limit: int) -> httpx.Response:
+    """One S3 request within the bounds an HSS call has (hss/bounds.py): every socket wait cut to the
+    time left before `until`, so a dripping or silent store cannot hold a run; the answer read up to
+    `limit` bytes (after decompression), a larger declared Content-Length refused unread."""
+    import time
+
+    import httpx
+
+    from reconciler.hss import bounds
+    from reconciler.state.backends.s3 import RefusedAnswer
+
+    left = max(until - time.monotonic(), 0.001)
+    request.extensions["timeout"] = {phase: left if limit_ is None else min(limit_, left)
+                                     for phase, limit_ in client.timeout.as_dict().items()}
+    request.extensions["trace"] = bounds.trace
+    late = "no complete answer in time"
+    try:
+        return bounds.exchange(client, request, until=until, max_bytes=limit, late=late)
+    except bounds.AnswerRefused as exc:
+        raise RefusedAnswer(exc.reason, late=exc.reason == late, response=exc.response) from None
+    except httpx.TimeoutException:
+        if time.monotonic() < until:
+            raise  # a socket timeout of its own, before the deadline
+        raise RefusedAnswer(late, late=True, response=None) from None
 
 
 def s3_credentials(environ: Mapping[str, str]) -> S3CredentialProvider:
@@ -137,7 +169,7 @@ def pull(location: str) -> bytes:
         backend.close()
     if raw is None:
         raise StateError(f"{location}: there is no state there yet")
-    parse_state(raw, location)
+    parse_state(raw, location, None if not is_remote(location) else HISTORY)
     return raw
 
 
@@ -171,8 +203,8 @@ def _check_forward(new: State, old: State | None, where: str, force: bool) -> No
 def _copy(raw: bytes, source: str, target: Backend, force: bool) -> Moved:
     """Write the state `raw` over whatever `target` holds (its lock held by the caller)."""
     new = parse_state(raw, source)
-    snapshot = target.read()
-    old = parse_state(snapshot.raw, target.location) if snapshot.raw is not None else None
+    snapshot = target.read().writable(target.location)
+    old = parse_state(snapshot.raw, target.location, HISTORY) if snapshot.raw is not None else None
     _check_forward(new, old, target.location, force)
     if old is not None and new.to_json() == old.to_json() and new.serial == old.serial:
         return Moved(new.lineage, new.serial, old.serial, changed=False)
@@ -199,8 +231,11 @@ def push(location: str, file: Path, *, force: bool, lock_timeout: float) -> Move
 
 def migrate(source: str, destination: str, *, force: bool, lock_timeout: float) -> Moved:
     """Copy the state from `source` to `destination` under both locks, then read it back and compare."""
-    if source == destination:
-        raise StateError(f"--to {destination}: that is where the state already is")
+    from reconciler.state.backends.location import identity
+
+    if identity(source) == identity(destination):
+        raise StateError(f"--to {destination}: that is where the state already is ({source}); nothing "
+                         "was written")
     origin = open_backend(source)
     try:
         target = open_backend(destination)

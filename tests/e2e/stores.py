@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +146,67 @@ def forwarding_proxy(upstream: str, handler: type[ForwardingHandler], **attribut
 def stripping_proxy(upstream: str) -> Iterator[str]:
     with forwarding_proxy(upstream, _StripHandler) as url:
         yield url
+
+
+class _Misbehaving(ForwardingHandler):
+    """invented: a hostile or broken store. `misbehave(handler)` answers a request itself (True) or
+    lets it through to the real store (False)."""
+
+    def misbehave(self) -> bool:
+        return False
+
+    def _route(self) -> None:
+        if not self.misbehave():
+            self._forward()
+
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = _route
+
+
+@contextlib.contextmanager
+def misbehaving_proxy(upstream: str, misbehave: Callable[[ForwardingHandler], bool]) -> Iterator[str]:
+    with forwarding_proxy(upstream, _Misbehaving, misbehave=misbehave) as url:
+        yield url
+
+
+class TcpProxy:
+    """A TCP relay on 127.0.0.1 that can go silent: `freeze()` keeps every connection open but passes
+    nothing more either way, as a hung server or a network that drops packets would."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.frozen = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self.frozen.set()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if not self.frozen.is_set():
+                    sink.sendall(data)
+
+    def close(self) -> None:
+        """Shut every socket down (a close alone would not wake a pump blocked in recv, and the
+        server would keep the session, and wait for it at shutdown)."""
+        for sock in [self._listener, *self._sockets]:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.engine.statefile import s3_credentials
+from reconciler.engine.statefile import s3_credentials, s3_exchange
 from reconciler.errors import ReconcilerError
 from reconciler.secrets import Secret
 from reconciler.state.backends.location import parse_s3
@@ -17,7 +17,7 @@ from reconciler.state.backends.s3 import S3Backend, S3Credentials
 from reconciler.state.backends.shared import SharedStore
 from reconciler.state.store import StateUnwritable
 
-URL = "s3://team-state/hss.json?endpoint=http://127.0.0.1:9&region=ap-southeast-1&lock=off"
+URL = "s3://team-state/hss.json?endpoint=http://127.0.0.1:9&region=ap-southeast-1&lock=off&versioning=off"
 
 
 def _backend(provider: object, seen: list[httpx.Request]) -> S3Backend:
@@ -27,7 +27,8 @@ def _backend(provider: object, seen: list[httpx.Request]) -> S3Backend:
             return httpx.Response(404, content=b"<Error><Code>NoSuchKey</Code></Error>")
         return httpx.Response(200, headers={"etag": f'"{len(seen)}"'})
 
-    return S3Backend(parse_s3(URL), provider, httpx.Client(transport=httpx.MockTransport(answer)))  # type: ignore[arg-type]
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    return S3Backend(parse_s3(URL), provider, s3_exchange, client)  # type: ignore[arg-type]
 
 
 def test_each_request_asks_the_provider_and_signs_its_security_token() -> None:

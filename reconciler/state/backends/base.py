@@ -31,6 +31,20 @@ class Snapshot:
     raw: bytes | None  # None: the store holds no state yet
     version: str | None
 
+    def writable(self, location: str) -> Snapshot:
+        """This snapshot, if a write can be made conditional on it; else the error, before anything changes.
+
+        A store that returned a state without a version (an S3 answer without an ETag)
+        would turn the next write into a blind overwrite, or into a refusal that blames a
+        concurrent run after HSS was already changed.
+        """
+        if self.raw is not None and not self.version:
+            raise StateError(f"{location}: the store returned the state without a version (no ETag), so a "
+                             "write could not be made conditional on it and a concurrent writer would be "
+                             "overwritten; use a store that returns ETags, or PostgreSQL. Nothing was "
+                             "changed.")
+        return self
+
 
 @dataclass(frozen=True)
 class Revision:

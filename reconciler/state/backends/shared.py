@@ -17,6 +17,9 @@ from reconciler.state.backends.base import Backend, ConcurrentWrite, HeldLock
 from reconciler.state.model import State, parse_state
 from reconciler.state.store import ErroredFile
 
+# Where a damaged stored state's predecessor is, for parse_state's message (a store has no `.backup`).
+HISTORY = "an earlier version from the store's history"
+
 
 class SharedStore:
     def __init__(self, backend: Backend) -> None:
@@ -28,6 +31,7 @@ class SharedStore:
         self._next: tuple[int, str] | None = None
         self._fallback = ErroredFile()
         self._failure: str | None = None
+        self._writing = False  # a lock was taken: this run means to write
 
     @property
     def location(self) -> str:
@@ -35,10 +39,12 @@ class SharedStore:
 
     def load(self) -> State:
         snapshot = self.backend.read()
+        if self._writing:  # a run that will write: refuse now a state it could not write back safely
+            snapshot.writable(self.location)
         self._version = snapshot.version
         if snapshot.raw is None:
             return State()
-        state = parse_state(snapshot.raw, self.location, "an earlier version from the store's history")
+        state = parse_state(snapshot.raw, self.location, HISTORY)
         self._existed, self._lineage, self._serial = True, state.lineage, state.serial
         return state
 
@@ -79,7 +85,9 @@ class SharedStore:
                                   f"put it back with {push}")
 
     def acquire(self, operation: str, timeout: float) -> HeldLock:
-        return self.backend.acquire(operation, timeout)
+        lock = self.backend.acquire(operation, timeout)
+        self._writing = True
+        return lock
 
     def prepare_locked(self) -> None:
         """Nothing is left behind by a killed writer: each write is one request or transaction."""
