@@ -7,13 +7,19 @@ import logging
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from reconciler.engine.locate import given_state
+from reconciler.engine.statefile import s3_exchange
 from reconciler.errors import StateError
-from reconciler.state.backends.location import parse_postgresql, parse_s3
+from reconciler.secrets import Secret
+from reconciler.state.backends.location import identity, parse_postgresql, parse_s3
+from reconciler.state.backends.s3 import S3Backend, S3Credentials
 from reconciler.state.backends.sigv4 import sign
 from reconciler.state.lock import acquire
 
@@ -48,6 +54,16 @@ def test_a_plan_on_local_state_imports_no_storage_client(tmp_path: Path) -> None
     ("postgresql://db.example.com/hss", "needs a user"),
     ("postgresql://u@db.example.com/hss?table=Drop;Table", "table 'Drop;Table'"),
     ("postgresql://u@db.example.com:99999/hss", "port is not a number"),
+    # the security review: keys an HTTP client would resolve elsewhere, a fragment silently dropped,
+    # bounds, and traffic that could cross the network in the clear
+    ("s3://bucket/state/../../other-bucket/k", "may not have '.' or '..' segments"),
+    ("s3://bucket/./k", "may not have '.' or '..' segments"),
+    ("s3://bucket/k#frag", "a '#' would end the URL there"),
+    ("s3://bucket/k?timeout=0s", "timeout: expected whole seconds or minutes"),
+    ("s3://bucket/k?timeout=2h", "timeout: expected whole seconds or minutes"),
+    ("s3://bucket/k?versioning=no", "versioning: expected on or off"),
+    ("postgresql://u@db.example.com/hss?sslmode=prefer", "sslmode=prefer lets libpq connect to db.example"),
+    ("postgresql://u@db.example.com/hss?sslmode=disable", "without TLS"),
 ])
 def test_a_bad_url_is_one_line_naming_the_part(url: str, says: str) -> None:
     parse = parse_s3 if url.startswith("s3") else parse_postgresql
@@ -100,3 +116,98 @@ def test_lock_release_after_the_state_directory_vanished_says_so(tmp_path: Path,
     text = caplog.text
     assert "no longer exists" in text and str(directory) in text
     assert "force-unlock" not in text
+
+
+def test_an_unknown_parameter_never_shows_its_value_anywhere() -> None:
+    """Before: 'postgresql://u@h/db?password=...: unknown parameter' printed the password."""
+    from reconciler.secrets import REDACTOR
+
+    for url in ("postgresql://u@db.example.com/hss?table=t&password=Pw-In-Query-1",
+                "s3://bucket/k?aws_secret_access_key=Pw-In-Query-1"):
+        parse = parse_s3 if url.startswith("s3") else parse_postgresql
+        with pytest.raises(StateError) as caught:
+            parse(url)
+        assert "unknown parameter" in str(caught.value) and "Pw-In-Query-1" not in str(caught.value)
+    assert "Pw-In-Query-1" not in REDACTOR.redact("a log line with Pw-In-Query-1")
+
+
+def test_plain_postgresql_and_a_short_timeout_stay_allowed_on_loopback() -> None:
+    pg = parse_postgresql("postgresql://hss@127.0.0.1:5433/ops?sslmode=disable&timeout=2m")
+    assert (pg.sslmode, pg.timeout) == ("disable", 120.0)
+    assert parse_s3("s3://b-1/k?endpoint=http://[::1]:9000&timeout=5").timeout == 5.0
+
+
+@pytest.mark.parametrize(("location", "says"), [
+    ("gs://bucket/state.json", "not a state location hss-reconciler knows"),
+    ("s3:/bucket/state.json", "not a state location hss-reconciler knows"),
+    (" s3://bucket/state.json", "has blanks around it"),
+])
+def test_a_url_that_is_not_ours_is_never_taken_for_a_file_path(location: str, says: str) -> None:
+    """Before: each was a local path, so a plan found no state and planned every registry as new."""
+    with pytest.raises(StateError) as caught:
+        given_state(location)
+    assert says in str(caught.value)
+
+
+def test_windows_drives_and_odd_relative_paths_are_still_files() -> None:
+    for path in ("C:/ci/state.json", "./s3:/x", "state.json"):
+        assert given_state(path) == path
+
+
+def test_one_state_spelled_two_ways_has_one_identity(tmp_path: Path) -> None:
+    a = "s3://b-1/k.json?endpoint=http://127.0.0.1:9&region=us-east-1"
+    b = "S3://b-1/k.json?region=us-east-1&style=virtual&endpoint=http://127.0.0.1:9&versioning=off"
+    assert identity(a) == identity(b) != identity(a.replace("k.json", "j.json"))
+    assert identity("postgres://u@H:5432/d?table=t") == identity("postgresql://v@h/d?table=t&lock=off")
+    assert identity(str(tmp_path / "s.json")) == identity(str(tmp_path / "x" / ".." / "s.json"))
+
+
+def _mock_s3(bucket: str, answer: Callable[[httpx.Request], httpx.Response | None],
+             seen: list[httpx.Request]) -> S3Backend:
+    """An S3 backend on a MockTransport: `answer` first, else an honest, versioned store."""
+    def respond(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        given = answer(request)
+        if given is not None:
+            return given
+        if "versioning" in request.url.query.decode():
+            return httpx.Response(200, content=b"<VersioningConfiguration><Status>Enabled</Status>"
+                                               b"</VersioningConfiguration>")
+        probe = request.url.path.endswith(".probe")
+        if probe and request.method == "PUT" and {"if-match", "if-none-match"} & set(request.headers):
+            return httpx.Response(412)  # the probe object exists by then: an honest store refuses
+        return httpx.Response(404 if request.method in ("HEAD", "GET") else 200, headers={"etag": '"e1"'})
+
+    keys = S3Credentials("AKID", Secret("unit-secret"))
+    client = httpx.Client(transport=httpx.MockTransport(respond))
+    return S3Backend(parse_s3(f"s3://{bucket}/k.json?endpoint=http://127.0.0.1:9"), lambda: keys, s3_exchange,
+                     client)
+
+
+def test_a_lock_made_without_an_etag_is_removed_again_and_refused() -> None:
+    """Without its ETag the lock could only be released blindly, maybe over another run's."""
+    seen: list[httpx.Request] = []
+
+    def no_etag(request: httpx.Request) -> httpx.Response | None:
+        lock = request.url.path.endswith(".lock")
+        return httpx.Response(200) if lock and request.method == "PUT" else None
+
+    with pytest.raises(StateError) as caught:
+        _mock_s3("unit-no-etag", no_etag, seen).acquire("apply", 0)
+    assert "answered without an ETag" in str(caught.value)
+    assert [r.method for r in seen if r.url.path.endswith(".lock")] == ["PUT", "DELETE"]
+
+
+def test_versioning_that_cannot_be_read_is_a_warning_and_the_run_goes_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[httpx.Request] = []
+
+    def forbidden(request: httpx.Request) -> httpx.Response | None:
+        hidden = "versioning" in request.url.query.decode()
+        return httpx.Response(403, content=b"<Error><Code>AccessDenied</Code></Error>") if hidden else None
+
+    with caplog.at_level(logging.WARNING):
+        lock = _mock_s3("unit-unreadable-versioning", forbidden, seen).acquire("apply", 0)
+    lock.release()
+    assert "could not check that the bucket unit-unreadable-versioning keeps previous versions" in caplog.text
+    assert "HTTP 403 AccessDenied" in caplog.text
