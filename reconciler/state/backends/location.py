@@ -114,10 +114,14 @@ def _timeout(shown: str, params: dict[str, str]) -> float:
     return float(seconds)
 
 
-def _no_fragment(shown: str, url: str) -> None:
+def _nothing_dropped(shown: str, url: str) -> None:
+    """Refuse what urlsplit would drop silently: a fragment, and tabs or line breaks anywhere."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        raise _bad(repr(shown), "the URL holds a control character (a tab or line break from the variable?); "
+                          "remove it")
     if "#" in url:
         raise _bad(shown, "a '#' would end the URL there and the rest would be ignored; percent-encode "
-                          "it as %23 in the key, or remove it")
+                          "it as %23, or remove it")
 
 
 def loopback(host: str) -> bool:
@@ -130,6 +134,7 @@ def loopback(host: str) -> bool:
 
 def parse_s3(url: str) -> S3Location:
     shown = url
+    _nothing_dropped(shown, url)
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
         raise _bad("s3://...", "credentials do not belong in the URL; set AWS_ACCESS_KEY_ID and "
@@ -145,7 +150,6 @@ def parse_s3(url: str) -> S3Location:
     if any(segment in (".", "..") for segment in key.split("/")):
         raise _bad(shown, "the object key may not have '.' or '..' segments: they would be resolved "
                           "before sending and name another object, or another bucket")
-    _no_fragment(shown, url)
     params = _query(shown, parts.query, ("endpoint", "region", "style", "lock", "versioning", "timeout"))
     region = params.get("region", "us-east-1")
     if not REGION.match(region):
@@ -183,6 +187,7 @@ def parse_postgresql(url: str) -> PgLocation:
                    "a password in the URL would show in process lists, CI logs and saved plans; set "
                    "PGPASSWORD or use ~/.pgpass and give the URL without it")
     shown = url
+    _nothing_dropped(shown, url)
     if not parts.username:
         raise _bad(shown, "needs a user: postgresql://USER@HOST:PORT/DB?table=T")
     hostport = parts.netloc.rpartition("@")[2]
@@ -196,7 +201,6 @@ def parse_postgresql(url: str) -> PgLocation:
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname or "/" in dbname or len(dbname) > 63:
         raise _bad(shown, "needs a database name after the host: postgresql://USER@HOST:PORT/DB")
-    _no_fragment(shown, url)
     params = _query(shown, parts.query, ("table", "sslmode", "lock", "timeout"))
     table = params.get("table", DEFAULT_TABLE)
     if not IDENTIFIER.match(table):
