@@ -131,6 +131,11 @@ def configured_in_env(environ: Mapping[str, str]) -> Credentials | None:
                 Secret(secret_value)  # register it, so no later message can show it
             missing, present = (sk_name, ak_name) if access_key else (ak_name, sk_name)
             raise ReconcilerError(f"{present} is set but {missing} is not: set both, or neither")
+    if _get(environ, SECURITY_TOKEN_VARIABLE):  # registered too: _get refuses it unread if malformed
+        Secret(environ[SECURITY_TOKEN_VARIABLE])
+        raise ReconcilerError(f"{SECURITY_TOKEN_VARIABLE} is set but HUAWEICLOUD_SDK_AK and "
+                              "HUAWEICLOUD_SDK_SK are not: a security token works only with its "
+                              "temporary keys")
     token_value = _get(environ, AUTH_TOKEN_VARIABLE)
     if token_value:
         return Credentials(auth_token=Secret(token_value))

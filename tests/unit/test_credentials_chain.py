@@ -17,7 +17,12 @@ from reconciler.hss.credsources.answer import temporary_credentials
 from reconciler.hss.credsources.chain import credential_provider
 from reconciler.hss.credsources.endpoints import checked_url
 from reconciler.hss.credsources.profile import from_profile
-from reconciler.hss.credsources.refreshing import SDK_MARGIN_SECONDS, RefreshingCredentials, refresh_time
+from reconciler.hss.credsources.refreshing import (
+    MAX_LIFETIME_SECONDS,
+    SDK_MARGIN_SECONDS,
+    RefreshingCredentials,
+    refresh_time,
+)
 from reconciler.secrets import Secret
 
 
@@ -154,3 +159,90 @@ def test_a_metadata_service_without_an_agency_lets_the_chain_go_on(tmp_path: Pat
     assert message.startswith("no HSS credentials") and "ECS metadata: this server has no agency" in message
     with pytest.raises(ReconcilerError, match="must name a loopback address"):
         credential_provider({"HOME": str(tmp_path), "HSS_METADATA_ENDPOINT": "https://169.254.169.254"})
+
+
+def test_ten_threads_refresh_one_at_a_time_and_a_failed_refresh_is_tried_once() -> None:
+    """Lifetime 1 s on a clock the fetches move: one fetch at a time, then one failure for everyone."""
+    now = [0.0]
+    running, most, fetched = [0], [0], [0]
+    lock = threading.Lock()
+
+    def fetch() -> Credentials:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            fetched[0] += 1
+        time.sleep(0.005)  # the others arrive meanwhile
+        with lock:
+            running[0] -= 1
+        if fetched[0] > 5:
+            raise ReconcilerError("IdP federation: IAM refused to issue temporary credentials (500)")
+        return _temporary(now[0] + 1.0)
+
+    provider = RefreshingCredentials(fetch, clock=lambda: now[0])
+    errors: list[str] = []
+
+    def worker() -> None:
+        for _ in range(40):
+            now[0] += 0.05  # every worker's calls move time on: a refresh every ~10 calls
+            try:
+                provider()
+            except ReconcilerError as exc:
+                errors.append(str(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1, "two threads fetched at once"
+    assert fetched[0] == 6 and provider.fetches == 6, "the failed fetch was tried again"
+    assert errors and set(errors) == {"IdP federation: IAM refused to issue temporary credentials (500)"}
+
+
+def test_an_expiry_in_year_9999_is_believed_for_a_day_at_most() -> None:
+    far = _temporary(253402300799.0)  # 9999-12-31T23:59:59Z
+    assert refresh_time(far, 0.0) == MAX_LIFETIME_SECONDS - SDK_MARGIN_SECONDS
+
+
+PROFILE_PROBLEMS = [
+    ("sk = sk-secret-before-any-section\n[basic]\nak = AK1\n", "line 1: a key before any [section]"),
+    ("[basic]\nak = AK1\nsk = sk-secret-one\nsk = sk-secret-two\n",
+     "line 4: key 'sk' appears twice in section [basic]"),
+    ("[basic]\nak = AK1\nsk = sk-secret-one\n[basic]\nak = AK2\n", "line 4: section [basic] appears twice"),
+    ("[basic]\nak = " + "A" * 300 + "\nsk = sk-secret-one\n", "ak holds characters other than printable"),
+    ("[basic]\nidp_id = gh\nid_token_file = /tmp/a\0b\n", "holds a NUL character"),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), PROFILE_PROBLEMS)
+def test_a_malformed_profile_file_is_one_line_that_never_quotes_it(tmp_path: Path, text: str,
+                                                                   problem: str) -> None:
+    path = tmp_path / "credentials"
+    path.write_text(text)
+    environ = {"HOME": str(tmp_path), "HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path),
+               "HUAWEICLOUD_SDK_IAM_ENDPOINT": "http://127.0.0.1:9"}
+    with pytest.raises(ReconcilerError) as caught:
+        credential_provider(environ)
+    message = str(caught.value)
+    assert problem in message and "sk-secret" not in message and "\n" not in message
+
+
+def test_a_profile_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_text("\ufeff[basic]\nak = AK1\nsk = SK1-secret\n", encoding="utf-8")
+    found = from_profile({"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path)}, None)
+    assert isinstance(found, Credentials) and found.access_key == "AK1"
+
+
+def test_a_security_token_without_its_keys_is_an_error_naming_it() -> None:
+    lonely = "HUAWEICLOUD_SDK_SECURITY_TOKEN is set but HUAWEICLOUD_SDK_AK"
+    with pytest.raises(ReconcilerError, match=lonely) as caught:
+        credential_provider({"HUAWEICLOUD_SDK_SECURITY_TOKEN": "st-lonely-token", "HSS_AUTH_TOKEN": "tok-1"})
+    assert "st-lonely-token" not in str(caught.value)
+
+
+def test_a_credential_service_url_with_a_query_is_refused() -> None:
+    # Our paths are appended: after a query they would be a query's text, sent who knows where.
+    with pytest.raises(ReconcilerError, match="without user, query or fragment"):
+        checked_url("https://iam.example.com/?next=", "IdP federation", "the IAM endpoint")

@@ -5,6 +5,13 @@ agent) goes through here, so each answer is bounded in time and size
 (:mod:`reconciler.hss.bounds`), its shape checked, every secret in it wrapped
 in :class:`Secret` before anything else sees it, and every failure one line
 that names the source and never a token.
+
+Time: one fetch of credentials is done within FETCH_SECONDS, all its calls
+together (IAM's two, the metadata service's two to four), not each call: a
+service that answers each call just in time must not hold a run for the sum.
+Every socket wait (the connect, the TLS handshake, each header and body read)
+is cut to the time left, so headers dripped a byte at a time cannot hold it
+either. A refresh in the middle of an apply is such a fetch too.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +33,7 @@ from reconciler.hss import bounds
 from reconciler.hss.credentials import Credentials, is_header_token
 from reconciler.secrets import REDACTOR, Secret
 
-FETCH_SECONDS = 10.0  # one exchange, connect to last byte (the SDK waits 3-5 s a socket operation)
+FETCH_SECONDS = 10.0  # one fetch, every call of it, connect to last byte (the SDK waits 3-5 s a socket wait)
 MAX_ANSWER_BYTES = 64 * 1024  # a credential answer is about 2 KB; a security token about 1-2 KB
 MAX_KEY_CHARS = 256
 MAX_SECURITY_TOKEN_CHARS = 16 * 1024
@@ -38,6 +47,19 @@ FIELDS = {
     "token": ("securitytoken", "securityToken", "security_token"),
     "expires": ("expires_at", "expiration"),
 }
+
+_fetch = threading.local()  # the deadline of the fetch this thread is doing, if any
+
+
+@contextmanager
+def one_fetch() -> Iterator[None]:
+    """Every :func:`send` of this thread inside the block shares one FETCH_SECONDS deadline."""
+    previous = getattr(_fetch, "until", None)
+    _fetch.until = time.monotonic() + FETCH_SECONDS if previous is None else previous
+    try:
+        yield
+    finally:
+        _fetch.until = previous
 
 
 def http_client(verify: bool | str = True, *, trust_env: bool = True,
@@ -58,21 +80,32 @@ def http_client(verify: bool | str = True, *, trust_env: bool = True,
 
 
 def send(http: httpx.Client, request: httpx.Request, source: str, where: str) -> httpx.Response:
-    """``request``, answered in full within FETCH_SECONDS and MAX_ANSWER_BYTES.
+    """``request``, answered in full by the fetch's deadline (see :func:`one_fetch`) and in MAX_ANSWER_BYTES.
 
     Raises ReconcilerError naming ``source`` and ``where`` ("cannot reach" when
     no connection was made).
     """
-    until = time.monotonic() + FETCH_SECONDS
+    until = getattr(_fetch, "until", None) or time.monotonic() + FETCH_SECONDS
+    late = f"no complete answer within {FETCH_SECONDS:g} s"
+    left = until - time.monotonic()
+    if left <= 0:
+        raise ReconcilerError(f"{source}: {where}: {late}")
+    # Each phase's timeout cut to the time left; bounds.trace cuts every socket wait after the connect.
+    request.extensions["timeout"] = {phase: left if limit is None else min(limit, left)
+                                     for phase, limit in http.timeout.as_dict().items()}
+    request.extensions["trace"] = bounds.trace
     try:
-        return bounds.exchange(http, request, until=until, max_bytes=MAX_ANSWER_BYTES,
-                               late=f"no complete answer within {FETCH_SECONDS:g} s")
+        return bounds.exchange(http, request, until=until, max_bytes=MAX_ANSWER_BYTES, late=late)
     except bounds.AnswerRefused as refused:
         raise ReconcilerError(f"{source}: {where}: {refused.reason}") from None
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise ReconcilerError(f"{source}: cannot reach {where} ({type(exc).__name__})") from None
+    except httpx.TimeoutException:
+        raise ReconcilerError(f"{source}: {where}: {late}") from None
     except httpx.HTTPError as exc:
         raise ReconcilerError(f"{source}: {where}: the exchange failed ({type(exc).__name__})") from None
+    except UnicodeError:  # a header that is not ASCII: httpx cannot even hold the answer
+        raise ReconcilerError(f"{source}: {where}: the answer's headers are not ASCII") from None
 
 
 def status_text(response: httpx.Response) -> str:
@@ -93,6 +126,8 @@ def status_text(response: httpx.Response) -> str:
         code = "" if code == str(response.status_code) else code  # Keystone repeats the status
         message = str(inner.get("error_msg") or inner.get("message") or "")[:160]
     text = " ".join(part for part in (str(response.status_code), code) if part)
+    if response.is_redirect:  # never followed: it would carry the token to wherever it points
+        message = message or "a redirect, not followed"
     text = f"{text}: {message}" if message else text
     return REDACTOR.redact("".join(ch if " " <= ch <= "~" else "?" for ch in text))
 
@@ -142,5 +177,10 @@ def temporary_credentials(body: Mapping[str, Any], source: str) -> Credentials:
     token = Secret(_key(fields, "token", source, MAX_SECURITY_TOKEN_CHARS))
     access = _key(fields, "access", source, MAX_KEY_CHARS)
     expires_at = expiry(_pick(fields, FIELDS["expires"]), source)
+    if expires_at <= time.time():
+        # Taken, they would be fetched again for every request and refused by HSS each time.
+        shown = datetime.fromtimestamp(expires_at, UTC).strftime(TIME_FORMATS[1])
+        raise ReconcilerError(f"{source}: the answer's expires_at {shown} is already past "
+                              "(or this machine's clock is wrong)")
     return Credentials(access_key=access, secret_key=secret, security_token=token,
                        expires_at=expires_at, source=source)

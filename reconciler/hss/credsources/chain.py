@@ -28,7 +28,7 @@ import httpx
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import Credentials, Federation, configured_in_env, federation_from_env
 from reconciler.hss.credsources import federation, metadata, podidentity
-from reconciler.hss.credsources.answer import http_client
+from reconciler.hss.credsources.answer import http_client, one_fetch
 from reconciler.hss.credsources.profile import FILE_VARIABLE, from_profile
 from reconciler.hss.credsources.refreshing import RefreshingCredentials
 
@@ -49,10 +49,11 @@ def _fetching(fetch: Callable[[httpx.Client], Credentials], verify: bool | str,
     """``fetch`` with a fresh short-lived client each time (a refresh is rare; nothing stays open).
 
     A link-local service (metadata, the pod identity agent) is reached without a proxy.
+    All of one fetch's calls share one deadline (``answer.one_fetch``).
     """
     def run() -> Credentials:
         connect = LINK_LOCAL_CONNECT_SECONDS if link_local else None
-        with http_client(verify, trust_env=not link_local, connect_seconds=connect) as http:
+        with one_fetch(), http_client(verify, trust_env=not link_local, connect_seconds=connect) as http:
             return fetch(http)
     return run
 

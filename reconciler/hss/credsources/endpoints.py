@@ -16,6 +16,11 @@ import httpx
 from reconciler.errors import ReconcilerError
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: never a name that merely starts like one (127.0.0.1.example)."""
+    return _host_kind(host)[0]
+
+
 def _host_kind(host: str) -> tuple[bool, bool]:
     """(loopback, link-local) for a URL's host."""
     if host.lower() == "localhost":
@@ -33,9 +38,9 @@ def checked_url(value: str, source: str, what: str, *, link_local: bool = False)
         url = httpx.URL(value)
     except httpx.InvalidURL:
         raise ReconcilerError(f"{source}: {what} is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host or url.userinfo or url.fragment:
+    if url.scheme not in ("http", "https") or not url.host or url.userinfo or url.query or url.fragment:
         raise ReconcilerError(f"{source}: {what} must be an http(s) URL with a host, "
-                              "without user or fragment")
+                              "without user, query or fragment")
     loopback, local = _host_kind(url.host)
     if url.scheme == "http" and not (loopback or (link_local and local)):
         allowed = "loopback or link-local" if link_local else "loopback"

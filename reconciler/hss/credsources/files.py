@@ -14,6 +14,8 @@ MAX_TOKEN_FILE_BYTES = 64 * 1024  # an OIDC ID token is a JWT of a few KB
 
 def read_text(path: str, limit: int, source: str, what: str) -> str:
     """The file's UTF-8 text; a FIFO, a device, a directory or an oversized file is refused by name."""
+    if "\0" in path:  # from a profile file: no such path can exist
+        raise ReconcilerError(f"{source}: {what} {path!r} holds a NUL character")
     try:
         data = read_regular(Path(path), limit)
     except FileNotFoundError:

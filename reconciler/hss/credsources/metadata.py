@@ -21,9 +21,9 @@ from collections.abc import Mapping
 import httpx
 
 from reconciler.errors import ReconcilerError
-from reconciler.hss.credentials import Credentials
+from reconciler.hss.credentials import Credentials, is_header_token
 from reconciler.hss.credsources.answer import json_object, send, status_text, temporary_credentials
-from reconciler.hss.credsources.endpoints import checked_url
+from reconciler.hss.credsources.endpoints import checked_url, is_loopback
 from reconciler.secrets import Secret
 
 SOURCE = "ECS metadata"
@@ -33,6 +33,7 @@ TOKEN_PATH = "/meta-data/latest/api/token"
 SECURITY_KEY_PATH = "/openstack/latest/securitykey"
 TOKEN_TTL_SECONDS = 6 * 60 * 60
 NO_AGENCY = "Please configure Cloud Service Agency first"
+MAX_SESSION_TOKEN_CHARS = 4096  # it goes back in a header (X-Metadata-Token)
 
 
 def endpoint(environ: Mapping[str, str]) -> str:
@@ -40,8 +41,7 @@ def endpoint(environ: Mapping[str, str]) -> str:
     if not override:
         return DEFAULT_ENDPOINT
     checked_url(override, SOURCE, ENDPOINT_VARIABLE)
-    host = httpx.URL(override).host
-    if host != "localhost" and not host.startswith("127.") and host != "::1":
+    if not is_loopback(httpx.URL(override).host):
         raise ReconcilerError(f"{SOURCE}: {ENDPOINT_VARIABLE} must name a loopback address (it is for tests)")
     return override.rstrip("/")
 
@@ -50,10 +50,15 @@ def _session_token(http: httpx.Client, base: str) -> Secret | None:
     answer = send(http, http.build_request(
         "PUT", base + TOKEN_PATH, headers={"X-Metadata-Token-Ttl-Seconds": str(TOKEN_TTL_SECONDS)}),
         SOURCE, base)
-    if answer.status_code == 200 and answer.text and len(answer.text) <= 4096:
-        return Secret(answer.text)
     if answer.status_code in (404, 405, 503):
         return None
+    if answer.status_code == 200:
+        text = answer.content.decode("ascii", "replace")
+        session = Secret(text) if text else None  # registered before any check, so never shown
+        if session is None or len(text) > MAX_SESSION_TOKEN_CHARS or not is_header_token(text):
+            raise ReconcilerError(f"{SOURCE}: the session token is not a printable token of at most "
+                                  f"{MAX_SESSION_TOKEN_CHARS} characters")
+        return session
     raise ReconcilerError(f"{SOURCE}: the session token was refused ({status_text(answer)})")
 
 

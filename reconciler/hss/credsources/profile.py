@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import Credentials, Federation, both_or_neither, is_header_token
+from reconciler.hss.credsources.answer import MAX_KEY_CHARS, MAX_SECURITY_TOKEN_CHARS
 from reconciler.hss.credsources.files import read_text
 from reconciler.secrets import Secret
 
@@ -37,16 +38,47 @@ def profile_path(environ: Mapping[str, str]) -> tuple[str | None, bool]:
 
 
 def _parse(text: str, path: str) -> configparser.ConfigParser:
+    """The file as configparser reads it (strict: a section or key twice is an error).
+
+    configparser's own messages quote the offending line, which may hold a
+    secret key: only line numbers and names leave here.
+    """
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     try:
         parser.read_string(text, source=path)
-    except configparser.ParsingError as exc:  # its own message quotes the line, which may be a secret
+    except configparser.MissingSectionHeaderError as exc:  # a ParsingError without .errors
+        raise ReconcilerError(f"profile file {path}: line {exc.lineno}: a key before any [section] "
+                              "(the first line must be one, such as [basic])") from None
+    except configparser.ParsingError as exc:
         lines = ", ".join(str(number) for number, _ in exc.errors[:5])
         raise ReconcilerError(f"profile file {path}: line {lines}: "
                               "not 'key = value' or a [section]") from None
-    except configparser.Error as exc:  # duplicate section or key, a key before any section: no values
-        raise ReconcilerError(f"profile file {path}: {exc.message.splitlines()[0][:200]}") from None
+    except configparser.DuplicateSectionError as exc:
+        raise ReconcilerError(f"profile file {path}: line {exc.lineno}: section [{_shown(exc.section)}] "
+                              "appears twice") from None
+    except configparser.DuplicateOptionError as exc:
+        raise ReconcilerError(f"profile file {path}: line {exc.lineno}: key {_shown(exc.option)!r} appears "
+                              f"twice in section [{_shown(exc.section)}]") from None
+    except configparser.Error:  # none other is raised by read_string; never its text, just in case
+        raise ReconcilerError(f"profile file {path}: not in the SDK's INI format") from None
     return parser
+
+
+def _shown(name: str) -> str:
+    """A section or key name, short and printable: it came from the file."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in name[:64])
+
+
+def _check(values: dict[str, str | None], where: str) -> None:
+    """Each credential printable ASCII (it goes into a header) and of a plausible length; never shown."""
+    for key, value in values.items():
+        if value is None:
+            continue
+        limit = MAX_SECURITY_TOKEN_CHARS if key == "security_token" else MAX_KEY_CHARS
+        if not is_header_token(value) or len(value) > limit:
+            Secret(value)
+            raise ReconcilerError(f"{where}{key} holds characters other than printable ASCII, "
+                                  f"or more than {limit}")
 
 
 def from_profile(environ: Mapping[str, str], profile: str | None) -> Credentials | Federation | None:
@@ -62,7 +94,8 @@ def from_profile(environ: Mapping[str, str], profile: str | None) -> Credentials
         if profile is not None:
             raise ReconcilerError(f"{source}: no profile file (set HOME or {FILE_VARIABLE})")
         return None
-    parser = _parse(read_text(path, MAX_FILE_BYTES, source, "profile file"), path)
+    # A byte-order mark (Windows Notepad writes one) is not part of the first [section].
+    parser = _parse(read_text(path, MAX_FILE_BYTES, source, "profile file").removeprefix("\ufeff"), path)
     if not parser.has_section(section):
         if profile is None:
             return None
@@ -81,10 +114,7 @@ def from_profile(environ: Mapping[str, str], profile: str | None) -> Credentials
             return None
         raise ReconcilerError(f"{where}neither ak and sk nor idp_id and id_token_file are set")
     token = values.get("security_token") or None
-    for key, value in (("ak", ak), ("sk", sk), ("security_token", token)):
-        if value is not None and not is_header_token(value):
-            Secret(value)
-            raise ReconcilerError(f"{where}{key} holds characters other than printable ASCII")
+    _check({"ak": ak, "sk": sk, "security_token": token}, where)
     assert ak is not None and sk is not None
     return Credentials(access_key=ak, secret_key=Secret(sk),
                        security_token=Secret(token) if token else None, source=source)
