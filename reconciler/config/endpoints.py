@@ -75,6 +75,8 @@ def _endpoint_problem(value: Any) -> tuple[str, str]:
     pattern, wording = _endpoint_rule()
     if not pattern.match(endpoint):
         return "", f"must be {wording}"
+    if not endpoint.isascii() or not endpoint.isprintable():  # the pattern lets these through
+        return "", "holds a control character or a non-ASCII character"
     return endpoint, ""
 
 

@@ -87,6 +87,7 @@ def test_the_variable_is_a_list_whose_first_endpoint_is_used_https_when_no_schem
     ("https://ok.example.com,", "endpoint 2 of 2 is empty"),
     ("https://a.example.com?x=1", "endpoint 1 of 1 must be an http or https URL"),
     ("http://a.example.com:0", "endpoint 1 of 1 must be an http or https URL"),
+    ("https://a.example.com/\x1b[31m", "endpoint 1 of 1 holds a control character"),
     (",".join(["http://127.0.0.1:1"] * (MAX_ENDPOINTS + 1)), f"lists {MAX_ENDPOINTS + 1} endpoints"),
 ])
 def test_a_malformed_variable_is_a_problem_naming_it_never_its_value(tmp_path: Path, value: str,
@@ -129,6 +130,8 @@ REGIONS_FILE_PROBLEMS = [
     ("hss:\n  - {id: x, endpoints: 'https://a'}\n", 2, "hss[0].endpoints", "must be a list of endpoint URLs"),
     ("hss:\n  - {id: x, endpoints: ['https://a', 7]}\n", 2, "hss[0].endpoints[1]", "must be a string"),
     ("hss:\n  - {id: x, endpoint: 'https://a b'}\n", 2, "hss[0].endpoint", "must be an http or https URL"),
+    ('hss:\n  - {id: x, endpoint: "https://a/\\e[31m"}\n', 2, "hss[0].endpoint", "holds a control character"),
+    ("hss: " + "[" * 100 + "]" * 100 + "\n", 1, "", "nested more than 64 levels deep"),
     ("hss:\n  - {id: x, endpoint: 'https://a'}\n  - {id: x, endpoint: 'https://b'}\n", 3, "hss[1].id",
      "region 'x' is listed twice (first at line 2)"),
     ("hss: [\n", 2, "", "invalid YAML"),
@@ -172,3 +175,11 @@ def test_a_target_only_the_state_holds_resolves_the_same_way() -> None:
     assert resolve_endpoint(UNKNOWN, {ENV: "http://127.0.0.1:5"}) == "http://127.0.0.1:5"
     with pytest.raises(ConfigError, match=f"unknown region '{UNKNOWN}'"):
         resolve_endpoint(UNKNOWN, {})
+
+
+def test_an_alias_bomb_in_the_regions_file_is_refused_unexpanded(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [" + ",".join(["x"] * 10) + "]"]
+    levels += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]  # 10^8 values
+    bare = write(tmp_path, "a.yaml", file_yaml("r"))
+    problems = load_problems([bare], regions_file(tmp_path, "\n".join(levels) + "\n"))
+    assert len(problems) == 1 and "through aliases" in problems[0].message
