@@ -68,6 +68,7 @@ class ApplyResult:
     # The store's errored file records them (`saved_to`; None: it could not be saved anywhere).
     unrecorded: list[tuple[Change, Action]] = field(default_factory=list)
     saved_to: Path | None = None
+    put_back: str = ""  # how to make `saved_to` the state again (the store says: a copy or a push)
 
     def _accepted(self) -> list[tuple[Change, Action]]:
         return [(c, c.action) for c in self.done] + self.unrecorded
@@ -233,6 +234,7 @@ class _Run:
             return
         self.result.unrecorded.append((change, self._accepted_part(change)))
         self.result.saved_to = exc.saved_to
+        self.result.put_back = exc.put_back
 
     def _accepted_part(self, change: Change) -> Action:
         """What of `change` HSS accepted when its record failed to reach the state file."""

@@ -75,8 +75,9 @@ def where_recorded(result: ApplyResult) -> str:
     if result.saved_to is None:
         return (f"The state file could not be written, and {these} could not be saved anywhere: "
                 "see the error above.")
-    return (f"The state file could not be written: {these} {'are' if count != 1 else 'is'} recorded "
-            f"in {result.saved_to}; copy it over the state file before running again.")
+    put_back = result.put_back or "copy it over the state file"
+    return (f"The state could not be written: {these} {'are' if count != 1 else 'is'} recorded "
+            f"in {result.saved_to}; {put_back} before running again.")
 
 
 def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:

@@ -46,9 +46,11 @@ def backup_path(path: Path) -> Path:
 class StateUnwritable(StateError):
     """The state file could not be written; `saved_to` holds the new state, if anywhere."""
 
-    def __init__(self, message: str, saved_to: Path | None) -> None:
+    def __init__(self, message: str, saved_to: Path | None, put_back: str = "") -> None:
         super().__init__(message)
         self.saved_to = saved_to
+        # How to make the saved state the store's again: a copy for a file, a push for a URL.
+        self.put_back = put_back
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
@@ -173,7 +175,7 @@ class ErroredFile:
             how = put_back.replace("{saved}", str(candidate))
             return StateUnwritable(
                 f"{problem}. The new state, with every change HSS accepted in this run, is in {candidate}. "
-                f"Once the cause is fixed, {how} before running again.", candidate)
+                f"Once the cause is fixed, {how} before running again.", candidate, how)
         return StateUnwritable(
             f"{problem}, and the new state could not be saved anywhere else either. Once the cause is "
             "fixed, 'hss-reconciler plan' shows each registry this run added as '<=' (adopt) and 'apply' "

@@ -39,9 +39,9 @@ def test_the_summary_counts_what_hss_accepted_and_names_the_errored_state(hss: H
     assert "Traceback" not in result.output
     errored = cwd / ERRORED
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary == (f"Error: Apply stopped. Resources: 2 added, 1 changed, 0 destroyed. The state file "
+    assert summary == (f"Error: Apply stopped. Resources: 2 added, 1 changed, 0 destroyed. The state "
                        f"could not be written: 3 changes HSS accepted are recorded in {errored}; copy it "
-                       "over the state file before running again.")
+                       f"over the state file ('cp {errored} {ws / STATE}') before running again.")
     document = json.loads(result.stdout)["result"]
     assert (document["added"], document["changed"], document["done"]) == (2, 1, [])
     assert all(str(errored) in failure["error"] for failure in document["failed"])
