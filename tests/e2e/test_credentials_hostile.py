@@ -13,6 +13,7 @@ any kind reaches the output at -vv.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_the_metadata_endpoint_must_be_loopback_not_a_name_that_starts_like_one(
 
 @pytest.fixture
 def flaky_iam(vending: Vending) -> Iterator[tuple[FakeHss, list[str]]]:
-    """IAM whose first security token works at the emulator (for 0.6 s); every later call gets a 500."""
+    """IAM whose first security token works at the emulator (for 1.2 s); every later call gets a 500."""
     calls: list[str] = []
 
     def script(method: str, path: str) -> Any:
@@ -130,7 +131,7 @@ def flaky_iam(vending: Vending) -> Iterator[tuple[FakeHss, list[str]]]:
         calls.append(path)
         if len(calls) > 1:
             return 500, {}, json.dumps({"error": {"code": 500, "message": "IAM is down"}}).encode()
-        key = vending.server.app.auth.temporary.issue(0.6)
+        key = vending.server.app.auth.temporary.issue(1.2)
         return 201, {}, json.dumps({"credential": key.as_credential()}).encode()
 
     with serve() as fake:
@@ -141,7 +142,8 @@ def flaky_iam(vending: Vending) -> Iterator[tuple[FakeHss, list[str]]]:
 def test_a_refresh_failing_mid_apply_is_one_iam_call_and_the_state_keeps_what_was_done(
         vending: Vending, flaky_iam: tuple[FakeHss, list[str]], tmp_path: Path) -> None:
     fake, calls = flaky_iam
-    vending.server.app.reconfigure({"latency_ms": 60})
+    # Refreshed at 0.6 s (half its life), while 60 adds of 120 ms each by 10 workers take 0.7 s or more.
+    vending.server.app.reconfigure({"latency_ms": 120})
     token_file = tmp_path / "id-token"
     token_file.write_text(ID_TOKEN)
     env = chain_env(tmp_path / "home", HSS_ENDPOINT=vending.server.url, HUAWEICLOUD_SDK_IDP_ID=IDP_ID,
@@ -152,7 +154,9 @@ def test_a_refresh_failing_mid_apply_is_one_iam_call_and_the_state_keeps_what_wa
     assert len(calls) == 2, f"{len(calls)} security-token calls: each worker fetched again"
     assert "IdP federation: IAM refused to issue temporary credentials (500: IAM is down)" in result.stderr
     state = json.loads(next((tmp_path / "ws").glob("*.state.json")).read_text())
-    added = int(result.stderr.split(" added,")[0].rsplit(" ", 1)[1])
+    counted = re.search(r"Resources: (\d+) added", result.stderr)
+    assert counted, result.stderr
+    added = int(counted.group(1))
     assert 0 < added < 60 and len(state["registries"]) == added
     for secret in (ID_TOKEN, SUBJECT["X-Subject-Token"], *_issued_secrets(vending)):
         assert secret not in result.output
