@@ -263,10 +263,13 @@ def _locking(parser: argparse.ArgumentParser, *, writes: bool) -> None:
                             help="accepted for Terraform command lines; no lock is waited for")
 
 
-def _input(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", type=_bool, default=True, metavar="BOOL",
-                        help="ask when something is needed (only apply's approval); false: never ask, "
-                             "so apply needs --auto-approve or a plan file (default: true)")
+def _input(parser: argparse.ArgumentParser, asks: bool = True) -> None:
+    if asks:
+        help_text = ("ask for approval when needed; false: never ask, so apply needs --auto-approve or "
+                     "a plan file (default: true)")
+    else:
+        help_text = "accepted for Terraform command lines; this command never asks, whatever the value"
+    parser.add_argument("--input", type=_bool, default=True, metavar="BOOL", help=help_text)
 
 
 def _emulator_options(parser: argparse.ArgumentParser) -> None:
@@ -309,7 +312,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--refresh-only", action="store_true",
                    help="plan only to record in the state what HSS has now (drift), changing nothing in HSS")
     _locking(p, writes=False)
-    _input(p)
+    _input(p, asks=False)
 
     p = sub.add_parser("apply", parents=[common, _workspace(False)], formatter_class=formatter,
                        epilog_of=epilog,
@@ -350,7 +353,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("registry_id", metavar="ID", help="the registry's HSS id")
     _state_file(p, "beside TARGET_FILE")
     _locking(p, writes=True)
-    _input(p)
+    _input(p, asks=False)
     p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     _request_timeout_option(p)

@@ -24,5 +24,6 @@ def test_renaming_a_registry_file_to_upper_case_plans_no_change(hss: Hss, tmp_pa
     assert plan.code == 0, plan.output
     assert "No changes." in plan.stdout
     validated = cli(hss, "validate", str(ws))
-    assert "2 registries in 2 targets (2 files) are valid" in validated.stdout, validated.output
+    valid = "The configuration is valid: 2 registries in 2 targets (2 files)."
+    assert valid in validated.stdout, validated.output
     assert [r["registry_name"] for r in Api(hss).list()] == ["first"]

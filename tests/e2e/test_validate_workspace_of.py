@@ -18,7 +18,7 @@ def test_each_directory_is_one_workspace_and_a_missing_file_is_named(tmp_path: P
     both = run_cli("validate", "--workspace-of", str(prod / "registries.yaml"), str(dev / "registries.yaml"),
                    env=env)
     assert both.code == 0, both.output
-    assert "3 registries in 2 targets (3 files) are valid" in both.stdout
+    assert "The configuration is valid: 3 registries in 2 targets (3 files)." in both.stdout
 
     write_workspace(prod, [registry("same")], filename="unchanged.yaml")
     again = run_cli("validate", "--workspace-of", str(prod / "registries.yaml"), env=env)

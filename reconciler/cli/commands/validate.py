@@ -63,7 +63,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
     count = sum(len(d.registries) for d in loaded)
     targets = sum(len(d.targets) for d in loaded)
     files = sum(len(d.files) for d in loaded)
-    out.print(f"Success! {count} registr{'y' if count == 1 else 'ies'} in {targets} "
-              f"target{'s' if targets != 1 else ''} ({files} file{'s' if files != 1 else ''}) "
-              "are valid.")
+    out.print(f"Success! The configuration is valid: {count} registr{'y' if count == 1 else 'ies'} in "
+              f"{targets} target{'s' if targets != 1 else ''} ({files} file{'s' if files != 1 else ''}).")
     return 0
