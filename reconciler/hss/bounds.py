@@ -184,8 +184,10 @@ def exchange(http: httpx.Client, request: httpx.Request, *, until: float,
             raise AnswerRefused(late, response) from None
         finally:
             response.close()
-    headers = [(name, value) for name, value in response.headers.multi_items()
-               if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    # The raw bytes: a header value that is not ASCII (httpx decodes it as Latin-1) cannot be
+    # encoded back from the decoded form, which crashed the run (exit 3) on such an answer.
+    headers = [(name, value) for name, value in response.headers.raw
+               if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")]
     extensions: dict[str, Any] = {key: response.extensions[key] for key in ("http_version", "reason_phrase")
                                   if key in response.extensions}
     return httpx.Response(response.status_code, headers=headers, content=body, request=request,

@@ -194,6 +194,18 @@ def test_a_dripped_body_on_a_real_socket_names_its_request_id() -> None:
             client.list_registries()
 
 
+def test_a_header_value_that_is_not_ascii_is_read_not_a_crash() -> None:
+    # httpx decodes such a value as Latin-1; rebuilding the answer from the decoded form could not
+    # encode it back, and the run ended with exit 3 (UnicodeEncodeError).
+    with serve() as fake:
+        body = b'{"total_num": 0, "data_list": []}'
+        fake.script = lambda method, path: Raw(iter([
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Note: caf\xc3\xa9 \xe9\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body]))
+        client = HssClient(httpx.Client(), fake.url, PROJECT, retry=ONE_ATTEMPT, request_timeout=5)
+        assert client.list_registries() == []
+
+
 def test_the_request_timeout_is_per_client_sixty_seconds_unless_set_and_positive() -> None:
     recorder = Recorder(lambda request: page([], 0))
     http = httpx.Client(transport=httpx.MockTransport(recorder), timeout=None)  # phases: the time left
