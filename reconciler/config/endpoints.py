@@ -72,11 +72,11 @@ def _endpoint_problem(value: Any) -> tuple[str, str]:
         return "", "is empty"
     # The SDK's client: anything not starting with "http" gets "https://".
     endpoint = value if value.startswith("http") else "https://" + value
+    if not endpoint.isascii() or not endpoint.isprintable():  # said first: the more exact reason
+        return "", "holds a control character or a non-ASCII character"
     pattern, wording = _endpoint_rule()
     if not pattern.match(endpoint):
         return "", f"must be {wording}"
-    if not endpoint.isascii() or not endpoint.isprintable():  # the pattern lets these through
-        return "", "holds a control character or a non-ASCII character"
     return endpoint, ""
 
 

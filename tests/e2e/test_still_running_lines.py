@@ -113,9 +113,9 @@ def test_an_interrupt_counts_changes_hss_accepted_that_the_state_could_not_save(
     errored = cwd / f"errored.{STATE}"
     (summary,) = [line for line in stderr.text().splitlines() if "interrupted by" in line]
     assert summary == (f"Error: interrupted by SIGINT: 0 of 4 changes applied and saved in {ws / STATE}, "
-                       "2 accepted by HSS but not saved there, 2 not started. The state file could not be "
+                       "2 accepted by HSS but not saved there, 2 not started. The state could not be "
                        f"written: 2 changes HSS accepted are recorded in {errored}; copy it over the state "
-                       "file before running again.")
+                       f"file ('cp {errored} {ws / STATE}') before running again.")
     live = sorted(item["registry_name"] for item in Api(slow_hss, project).list())
     assert live == names[:2]
     assert sorted(r["registry_name"] for r in json.loads(errored.read_text())["registries"]) == live

@@ -104,8 +104,6 @@ def send(http: httpx.Client, request: httpx.Request, source: str, where: str) ->
         raise ReconcilerError(f"{source}: {where}: {late}") from None
     except httpx.HTTPError as exc:
         raise ReconcilerError(f"{source}: {where}: the exchange failed ({type(exc).__name__})") from None
-    except UnicodeError:  # a header that is not ASCII: httpx cannot even hold the answer
-        raise ReconcilerError(f"{source}: {where}: the answer's headers are not ASCII") from None
 
 
 def status_text(response: httpx.Response) -> str:
