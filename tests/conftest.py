@@ -11,8 +11,9 @@ check-jsonschema read or cache there. Every test builds its subprocess
 environments from os.environ, so they inherit the temporary HOME and XDG
 directories. Each pytest-xdist worker imports this file: each gets its own.
 
-The guard: the real home is snapshotted here and compared when the session
-ends; a change fails the session (exit status 1) and names what changed.
+The guard: the real home, and the checkout itself, are snapshotted here and
+compared when the session ends; a change fails the session (exit status 1) and
+names what changed. Tests write only inside their temporary directories.
 """
 
 from __future__ import annotations
@@ -113,6 +114,29 @@ def changes(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 AT_START = {home: snapshot(home) for home in _GUARDED}  # before any test module is imported
+
+# The checkout itself: a test that writes a relative path (a state file, an errored file) lands
+# in the working directory, the repository root. Caches and venvs are the tools' own.
+CHECKOUT = Path(__file__).resolve().parents[1]
+_TOOL_DIRS = {".git", ".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__", "node_modules"}
+
+
+def checkout_snapshot() -> Snapshot:
+    found: Snapshot = {}
+    for directory, subdirs, files in os.walk(CHECKOUT):
+        subdirs[:] = [d for d in subdirs if d not in _TOOL_DIRS and not d.startswith(".venv")
+                      and not d.endswith(".egg-info")]
+        for name in files:
+            path = Path(directory, name)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            found[str(path.relative_to(CHECKOUT))] = (info.st_mode, info.st_size, info.st_mtime_ns)
+    return found
+
+
+CHECKOUT_AT_START = checkout_snapshot()
 _REPORT = pytest.StashKey[list[str]]()
 
 
@@ -120,6 +144,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the controller's session spans them all and checks once
     report = []
+    written = changes(CHECKOUT_AT_START, checkout_snapshot())
+    if written:
+        report.append(f"the test session changed the checkout {CHECKOUT}; a test wrote outside its "
+                      "temporary directory (a relative path lands in the repository root):")
+        report.extend(f"  {line}" for line in written)
     for home, before in AT_START.items():
         found = changes(before, snapshot(home))
         if found:
@@ -138,7 +167,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     report = terminalreporter.config.stash.get(_REPORT, [])
     if report:
-        terminalreporter.section("real home changed", sep="!", red=True, bold=True)
+        terminalreporter.section("written outside the temporary directories", sep="!", red=True, bold=True)
         for line in report:
             terminalreporter.line(line, red=True)
 
