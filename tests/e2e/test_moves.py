@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Hss
+from tests.e2e.stores import ForwardingHandler, misbehaving_proxy
 from tests.e2e.test_cli_habits import _validator
 from tests.e2e.workspaces import PROJECT, Api, cli, registry, state_of, write_workspace
 
@@ -29,6 +30,15 @@ def _answered(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The registry calls that changed something, as the emulator answered them: 'POST p -> 200'."""
     lines = [r.getMessage() for r in caplog.records if r.name == "reconciler.emulator"]
     return [line for line in lines if line.startswith(("POST /v5/", "DELETE /v5/", "PUT /v5/"))]
+
+
+def _deny_deletes(handler: ForwardingHandler) -> bool:
+    """invented: an IAM policy that denies DeleteRegistry (403, HSS's error shape); the rest goes through."""
+    if handler.command != "DELETE":
+        return False
+    body = json.dumps({"error_code": "HSS.1010", "error_msg": "Delete denied by policy"}).encode()
+    handler._answer(403, [("Content-Type", "application/json")], body)
+    return True
 
 
 def _applied(ws: Path, names: list[str], project: str = PROJECT) -> dict[str, str]:
@@ -122,3 +132,32 @@ def test_a_failed_create_leaves_the_old_registry_in_hss_and_in_the_state(hss: Hs
     Api(hss).configure(max_registries_per_project=100)
     plan = cli(hss, "plan", str(ws))
     assert "Plan: 1 to move, 0 to add, 0 to change, 0 to destroy." in plan.stdout, plan.output
+
+
+def test_an_undeletable_old_one_leaves_the_new_one_added_with_its_id_and_the_next_plan_deletes_the_old(
+        hss: Hss, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", [registry("alpha", registry_addr=SHARED_ADDR)])
+    assert cli(hss, "apply", str(ws), "--auto-approve").code == 0
+    old_id = Api(hss).by_name()["alpha"]["id"]
+
+    write_workspace(ws, [registry("beta", registry_addr=SHARED_ADDR)])
+    with misbehaving_proxy(hss.server.url, _deny_deletes) as denying:
+        apply = cli(hss, "apply", str(ws), "--auto-approve", HSS_ENDPOINT=denying)
+    assert apply.code == 1, apply.output
+    target = f"ap-southeast-1/{PROJECT}/0"
+    assert f"created, but deleting the old registry {target}/alpha failed" in apply.stderr
+    assert "Apply failed for 1 of 1 changes. Resources: 1 added, 0 changed, 0 destroyed." in apply.stderr
+    live = Api(hss).by_name()
+    assert sorted(live) == ["alpha", "beta"]
+    new_id = live["beta"]["id"]
+    assert f"{target}/beta: Recorded [id={new_id}]" in apply.output  # learned in this run
+    assert _applied(ws, ["alpha", "beta"]) == {"alpha": old_id, "beta": new_id}
+
+    plan = cli(hss, "plan", str(ws))
+    assert "Plan: 0 to add, 0 to change, 1 to destroy." in plan.stdout, plan.output
+    assert f"# {target}/alpha will be destroyed" in plan.stdout
+    assert "adopt" not in plan.stdout  # nothing left to learn about beta
+    finish = cli(hss, "apply", str(ws), "--auto-approve")
+    assert finish.code == 0, finish.output
+    assert list(Api(hss).by_name()) == ["beta"]
+    assert _applied(ws, ["beta"]) == {"beta": new_id}

@@ -35,6 +35,7 @@ class _Hss:
         self.calls = calls
         self.failing = failing
         self.names = {"id-alpha": "alpha"}
+        self.listings = 0
 
     def _call(self, what: str) -> None:
         self.calls.append(what)
@@ -50,6 +51,7 @@ class _Hss:
         del self.names[registry_id]
 
     def list_registries(self, **filters: str) -> list[dict[str, Any]]:
+        self.listings += 1
         return [{"id": i, "registry_name": n} for i, n in self.names.items()]
 
     def find_registries(self, registry_name: str) -> list[dict[str, Any]]:
@@ -91,20 +93,27 @@ def _password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UNIT_PASSWORD", "unit-Passw0rd")
 
 
-def test_when_the_old_one_cannot_be_deleted_both_stay_in_hss_and_in_the_state(tmp_path: Path) -> None:
+def test_when_the_old_one_cannot_be_deleted_the_new_ones_id_is_learned_and_it_counts_as_added(
+        tmp_path: Path) -> None:
     calls: list[str] = []
-    result, state = _apply(tmp_path, _move(TARGET, "beta"), _Hss(calls, failing=("delete",)))
+    hss = _Hss(calls, failing=("delete",))
+    result, state = _apply(tmp_path, _move(TARGET, "beta"), hss)
     assert calls == ["add beta", "delete id-alpha"]
     [(change, message)] = result.failed
     assert change.name == "beta" and not result.done and result.moved == 0
     assert message.startswith(f"created, but deleting the old registry {TARGET}/alpha failed (HSS delete")
     assert message.endswith("both are in HSS and in the state, and the next plan deletes the old one")
-    # The new one is recorded (its id learned by the next plan's adopt); the old one kept its id.
+    # HSS accepted the add: the summary says so, and nothing says the old one went.
+    assert [(c.name, accepted) for c, accepted in result.partly] == [("beta", Action.CREATE)]
+    assert (result.added, result.moved, result.destroyed) == (1, 0, 0)
+    # Both recorded, the new one with the id learned in this run, by one listing as any add's.
+    assert hss.listings == 1
     recorded = {(e.name, e.registry_id) for e in state.entries.values()}
-    assert recorded == {("alpha", "id-alpha"), ("beta", None)}
+    assert recorded == {("alpha", "id-alpha"), ("beta", "id-beta")}
 
 
-def test_a_move_hss_cannot_hold_twice_deletes_first_and_says_so_when_the_add_fails(tmp_path: Path) -> None:
+def test_a_move_hss_cannot_hold_twice_deletes_first_and_counts_the_delete_when_the_add_fails(
+        tmp_path: Path) -> None:
     other_ep = TargetKey(TARGET.region, TARGET.project_id, "ep-2")
     calls: list[str] = []
     plan = _move(other_ep, "alpha")
@@ -115,6 +124,7 @@ def test_a_move_hss_cannot_hold_twice_deletes_first_and_says_so_when_the_add_fai
     assert f"the old registry {TARGET}/alpha was deleted first" in message
     assert message.endswith("the next plan creates it")
     assert state.entries == {}  # the delete is recorded; nothing else happened
+    assert (result.destroyed, result.added, result.moved) == (1, 0, 0)  # HSS accepted the delete
 
 
 def test_a_move_that_completes_is_counted_as_moved(tmp_path: Path) -> None:
