@@ -23,7 +23,8 @@ time), so force-unlock removes exactly the file that was looked at. A lock
 path that is not a regular file (a FIFO, a directory, a symbolic link: this
 tool only ever makes regular files there) is never opened, and has to be
 removed by hand. A symbolically linked state is locked beside the file it
-leads to (store.real_state_path).
+leads to, resolved once by the store (state/paths.py) and passed here as
+`real`, so the file locked is the file the run reads and writes.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from reconciler.atomicfile import FileTooLarge, NotRegularFile, read_regular
 from reconciler.errors import StateError
 from reconciler.state.jsonshape import ShapeError, integer, load_json, obj, string
 from reconciler.state.model import PRINTABLE_ASCII
-from reconciler.state.paths import real_state_path
+from reconciler.state.paths import lock_beside, real_state_path
 
 LOCK_MODE = 0o600
 LOG = logging.getLogger(__name__)
@@ -68,10 +69,13 @@ LOCK_FIELDS = ("id", "operation", "who", "pid", "created", "version")
 T = TypeVar("T")
 
 
-def lock_path(state_path: Path) -> Path:
-    """`<state>.lock`, beside the file the state path leads to (a symlinked state is locked at its target)."""
-    real = real_state_path(state_path)
-    return real.with_name(real.name + ".lock")
+def lock_path(state_path: Path, real: Path | None = None) -> Path:
+    """`<state>.lock`, beside the file the state path leads to (a symlinked state is locked at its target).
+
+    `real` is that file as the run resolved it when it opened the state; without it the
+    path is resolved now (a command that holds no store, such as force-unlock's check).
+    """
+    return lock_beside(real_state_path(state_path) if real is None else real)
 
 
 @dataclass(frozen=True)
@@ -349,13 +353,15 @@ def _try_create(path: Path, info: LockInfo) -> StateLock | None:
         raise
 
 
-def acquire(state_path: Path, operation: str, timeout: float = 0.0, *,
+def acquire(state_path: Path, operation: str, timeout: float = 0.0, *, real: Path | None = None,
             poll: float = 0.1, max_poll: float = 1.0) -> StateLock:
     """Take the lock on `state_path` for `operation`, waiting up to `timeout` seconds.
 
     With timeout 0 a held lock fails at once. Raises LockHeld naming the holder.
+    `real` is the file the run resolved `state_path` to (StateStore.real): the lock goes
+    beside it, whatever a link in the path leads to by now.
     """
-    path = lock_path(state_path)
+    path = lock_path(state_path, real)
     info = LockInfo.new(state_path, operation)
     return wait_for_lock(lambda: _try_create(path, info), lambda: read_lock(path, state_path),
                          str(state_path), timeout, poll=poll, max_poll=max_poll,
@@ -425,9 +431,9 @@ def _release_if_owner(owner: int, release: Callable[[], None]) -> None:
         release()
 
 
-def force_unlock(state_path: Path, lock_id: str) -> LockInfo:
+def force_unlock(state_path: Path, lock_id: str, real: Path | None = None) -> LockInfo:
     """Remove the lock on `state_path` if its id is `lock_id`; returns what was removed."""
-    path = lock_path(state_path)
+    path = lock_path(state_path, real)
     try:
         holder = read_lock(path, state_path)
     except MalformedLock as exc:  # it must stay removable: by the id its error printed

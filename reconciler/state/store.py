@@ -6,10 +6,12 @@ fsync'd, renamed over the old one, the directory fsync'd), mode 0600: a reader
 sees the old state or the new one, never a mix. The state as it was before
 this run is kept once as `<name>.backup`.
 
-A state path that is a symbolic link is resolved once, when the store is made:
-the file it leads to is read, backed up beside itself and replaced (the link
-stays a link), and its lock is taken beside it too (state/lock.py), so two
-links to one state share one lock. A link that leads nowhere is refused
+A state path that is a symbolic link is resolved once, when the store is made
+(when the run opens the state): the file it leads to is read, backed up beside
+itself and replaced (the link stays a link), and its lock is taken beside it
+too (state/lock.py, handed the same resolved path), so two links to one state
+share one lock, and a link re-pointed during the run changes nothing: the run
+goes on writing the file it locked. A link that leads nowhere is refused
 rather than read as an empty state. The file is read by atomicfile.read_regular:
 a FIFO or a device is refused without being opened, and at most
 MAX_STATE_BYTES are read.
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING
 from reconciler.atomicfile import FileTooLarge, atomic_write, leftover_temporaries, read_regular
 from reconciler.errors import StateError
 from reconciler.state.model import MAX_STATE_BYTES, State, parse_state
-from reconciler.state.paths import real_state_path
+from reconciler.state.paths import lock_beside, real_state_path
 
 if TYPE_CHECKING:
     from reconciler.state.lock import StateLock
@@ -53,11 +55,11 @@ class StateUnwritable(StateError):
         self.put_back = put_back
 
 
-def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files a killed writer left beside `path`. Only call this holding the lock:
-    then no other writer can have one in flight."""
+def remove_stale_temporaries(real: Path) -> list[Path]:
+    """Temporary files a killed writer left beside the state file `real` (StateStore.real). Only
+    call this holding the lock: then no other writer can have one in flight."""
     removed = []
-    for leftover in leftover_temporaries(real_state_path(path)):
+    for leftover in leftover_temporaries(real):
         with contextlib.suppress(OSError):
             leftover.unlink()
             removed.append(leftover)
@@ -110,23 +112,22 @@ class StateStore:
         return str(self.path)
 
     def exists(self) -> bool:
-        return self.path.exists()
+        return self.real.exists()
 
     def acquire(self, operation: str, timeout: float) -> StateLock:
-        """The lock beside the file (state/lock.py), imported only by runs that write."""
+        """The lock beside the file this store resolved (state/lock.py), imported only by runs that write."""
         from reconciler.state.lock import acquire
 
-        return acquire(self.path, operation, timeout)
+        return acquire(self.path, operation, timeout, real=self.real)
 
     def prepare_locked(self) -> None:
         """Holding the lock: remove what a killed writer left."""
-        remove_stale_temporaries(self.path)
+        remove_stale_temporaries(self.real)
 
     def local_files(self) -> dict[Path, str]:
         """The files this store writes, which nothing else (a plan file) may overwrite."""
-        from reconciler.state.lock import lock_path
-
-        return {self.path: "the state file", lock_path(self.path): "the state's lock file"}
+        return {self.path: "the state file", self.real: "the state file",
+                lock_beside(self.real): "the state's lock file"}
 
     def close(self) -> None:
         """Nothing to close for a file; a shared store closes its connection."""

@@ -498,6 +498,63 @@ def test_a_symlinked_state_is_locked_beside_its_target_so_two_links_share_one_lo
     assert not lock_path(real).exists()
 
 
+def _repoint(link: Path, target: Path) -> None:
+    """Point `link` at `target` in one step, as `ln -sfn` or a deploy script's rename would."""
+    fresh = link.with_name(link.name + ".new")
+    fresh.symlink_to(target)
+    os.replace(fresh, link)
+
+
+@pytest.mark.parametrize("when", ["after-open", "after-lock"])
+def test_a_link_re_pointed_during_a_run_neither_moves_its_lock_nor_redirects_its_writes(
+        linked: tuple[Path, Path], when: str) -> None:
+    """Before: the store and the lock each resolved the link, so a link re-pointed between the two
+    locked one file and wrote another, and the stale-temporary sweep ran beside the new target."""
+    link, real = linked
+    decoy = real.with_name("other.state.json")
+    decoy.write_bytes(_state(_entry("other", "id-9")).serialize())
+    decoy_bytes = decoy.read_bytes()
+    in_flight = decoy.with_name(f".{decoy.name}.123.tmp")  # another writer's temporary beside the decoy
+    in_flight.write_bytes(b"{")
+    store = StateStore(link)  # the run opens the state, as Session.open does, then locks it
+    if when == "after-open":
+        _repoint(link, decoy)
+    with store.acquire("apply", 0):
+        if when == "after-lock":
+            _repoint(link, decoy)
+        store.prepare_locked()
+        state = store.load()
+        assert {entry.name for entry in state.entries.values()} == {"harbor-prod"}
+        state.put(_entry("jfrog-build", "id-2"))
+        store.write(store.snapshot(state))
+        assert lock_path(real).exists() and not lock_path(decoy).exists()
+    written = parse_state(real.read_bytes(), "s")
+    assert {entry.name for entry in written.entries.values()} == {"harbor-prod", "jfrog-build"}
+    assert decoy.read_bytes() == decoy_bytes and not backup_path(decoy).exists() and in_flight.exists()
+    assert not lock_path(real).exists() and link.resolve() == decoy
+
+
+def test_a_state_in_a_linked_directory_re_pointed_before_the_lock_keeps_the_file_it_opened(
+        tmp_path: Path) -> None:
+    opened, other = tmp_path / "release-1", tmp_path / "release-2"
+    opened.mkdir()
+    other.mkdir()
+    (opened / "s.json").write_bytes(_state(_entry("harbor-prod", "id-1")).serialize())
+    (other / "s.json").write_bytes(_state(_entry("other", "id-9")).serialize())
+    untouched = (other / "s.json").read_bytes()
+    current = tmp_path / "current"
+    current.symlink_to(opened)
+    store = StateStore(current / "s.json")
+    _repoint(current, other)
+    with store.acquire("apply", 0):
+        state = store.load()
+        state.put(_entry("jfrog-build", "id-2"))
+        store.write(store.snapshot(state))
+        assert lock_path(opened / "s.json").exists() and not lock_path(other / "s.json").exists()
+    assert len(parse_state((opened / "s.json").read_bytes(), "s").entries) == 2
+    assert (other / "s.json").read_bytes() == untouched
+
+
 def test_a_symlink_leading_nowhere_or_in_a_loop_is_refused_not_read_as_an_empty_state(tmp_path: Path) -> None:
     dangling = tmp_path / "s.json"
     dangling.symlink_to("moved-away/s.json")

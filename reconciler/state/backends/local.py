@@ -2,7 +2,8 @@
 
 Its version token is the SHA-256 of the file's bytes: a write re-reads the file
 under the lock and refuses if someone replaced it meanwhile (a `cp` over it),
-then writes exactly as a run does (atomically, keeping `.backup`).
+then writes exactly as a run does (atomically, keeping `.backup`). A symlinked
+path is resolved once, by its StateStore, for the lock and the writes alike.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
-from reconciler.state.lock import LockInfo, StateLock, acquire, force_unlock
+from reconciler.state.lock import LockInfo, StateLock, force_unlock
 from reconciler.state.store import StateStore, backup_path
 
 
@@ -40,10 +41,10 @@ class LocalBackend:
         return _digest(payload)
 
     def acquire(self, operation: str, timeout: float) -> StateLock:
-        return acquire(self.path, operation, timeout)
+        return self._store.acquire(operation, timeout)  # beside the file the store resolved, once
 
     def force_unlock(self, lock_id: str) -> LockInfo:
-        return force_unlock(self.path, lock_id)
+        return force_unlock(self.path, lock_id, self._store.real)
 
     def history(self, limit: int = 20) -> list[Revision]:
         backup = backup_path(self._store.real)
