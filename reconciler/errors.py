@@ -27,6 +27,13 @@ class StateError(ReconcilerError):
     """The state file cannot be read, trusted or written."""
 
 
+class CredentialsFailed(ReconcilerError):
+    """The run's credentials can no longer be had (a temporary-credential refresh failed).
+
+    Every later call would fail the same way, so apply starts nothing new after one.
+    """
+
+
 class ApiError(ReconcilerError):
     """HSS answered with an error, or could not be reached."""
 

@@ -7,9 +7,10 @@ the add and the state file records it, so a failed add leaves the old one
 scanning (and in the state). A change counts as done only once the state file
 records it.
 
-Once `stop` is set (an interrupt, a state file that cannot be written) no new
-change starts; those in flight run to the end, so every call HSS accepted is
-in the state when `apply_plan` returns.
+Once `stop` is set (an interrupt, a state file that cannot be written, or
+credentials that are gone: see `ends_the_run`) no new change starts; those in
+flight run to the end, so every call HSS accepted is in the state when
+`apply_plan` returns.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from reconciler.apply.idlookup import learn_ids
 from reconciler.apply.pacing import AdaptivePace
 from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import DesiredRegistry
-from reconciler.errors import ApiError, ReconcilerError
+from reconciler.errors import ApiError, CredentialsFailed, ReconcilerError
 from reconciler.hss.client import HssClient
 from reconciler.hss.errors import AddOutcomeUnknown, RegistryNotFound
 from reconciler.hss.retry import Admission
@@ -49,23 +50,23 @@ MAX_ADD_SENDS = 8
 MAX_ID_LISTINGS = 16
 
 
+def ends_the_run(exc: ReconcilerError) -> bool:
+    """Every later call would fail as this one did, so apply should start nothing new.
+
+    So it is when the credentials can no longer be had (a temporary-credential
+    refresh failed), or when HSS's gateway answers 401: APIG.0301, a key or token
+    that is wrong, expired or locked out, whatever the operation. A 403 does not
+    end the run: it is a policy's answer about one operation (a delete denied),
+    and the other changes may well be allowed.
+    """
+    return isinstance(exc, CredentialsFailed) or (isinstance(exc, ApiError) and exc.status == 401)
+
+
 class _IdLater:
     """`_create`'s answer when the add was accepted and its id is being learned off the worker."""
 
 
 ID_LATER = _IdLater()
-
-
-class _PartlyAccepted(ReconcilerError):
-    """A move that failed after HSS accepted one half of it (`accepted`: its add or its delete).
-
-    `id_later`: the accepted half is an add whose id is still to be learned, as any add's is.
-    """
-
-    def __init__(self, message: str, accepted: Action, *, id_later: bool = False) -> None:
-        super().__init__(message)
-        self.accepted = accepted
-        self.id_later = id_later
 
 logger = logging.getLogger("reconciler.apply")
 
@@ -75,19 +76,17 @@ class ApplyResult:
     done: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
     stopped: bool = False
+    # Why the run started nothing new, when a change's failure ended it (see `ends_the_run`).
+    stopped_by: str | None = None
     # Accepted by HSS (or, for a forget or adopt, decided) after the state file could no longer be
     # written: each with what was accepted (a replace may have got only as far as its delete).
     # The store's errored file records them (`saved_to`; None: it could not be saved anywhere).
     unrecorded: list[tuple[Change, Action]] = field(default_factory=list)
     saved_to: Path | None = None
     put_back: str = ""  # how to make `saved_to` the state again (the store says: a copy or a push)
-    # Failed (so also in `failed`) after HSS accepted a half of them: a move whose old registry
-    # could not be deleted after its add, or whose add failed after its delete. The half HSS
-    # accepted is counted ("1 added"), since HSS has it and the state records it.
-    partly: list[tuple[Change, Action]] = field(default_factory=list)
 
     def _accepted(self) -> list[tuple[Change, Action]]:
-        return [(c, c.action) for c in self.done] + self.unrecorded + self.partly
+        return [(c, c.action) for c in self.done] + self.unrecorded
 
     @property
     def added(self) -> int:
@@ -136,8 +135,6 @@ class _Run:
         self._running: dict[str, tuple[Change, float, float]] = {}  # address -> change, started, last said
         # target -> its accepted creates awaiting ids, when the listing began, when last said
         self._learning: dict[TargetKey, tuple[list[tuple[Change, float]], float, float]] = {}
-        # Moves that failed after their add was accepted: their ids are learned, but they stay failed.
-        self._failed_adds: set[str] = set()
 
     def still_running(self, every: float) -> None:
         """Terraform's "Still creating... [10s elapsed]": a long call is not a hung run."""
@@ -176,11 +173,9 @@ class _Run:
             with self._lock:
                 self._running.pop(change.address, None)
                 self._count_failure(change, exc)
-                if isinstance(exc, _PartlyAccepted):
-                    self.result.partly.append((change, exc.accepted))
-                    if exc.id_later:  # learned with the target's other new ids, as a normal add's is
-                        self._failed_adds.add(change.address)
-                        self._id_pending.setdefault(change.target, []).append((change, started))
+                if ends_the_run(exc) and self.result.stopped_by is None:
+                    self.result.stopped_by = str(exc)
+                    self.stop.set()
             self.report(ApplyEvent(change, Phase.FAILED, time.monotonic() - started, message=str(exc)))
             return
         if isinstance(registry_id, _IdLater):
@@ -208,8 +203,7 @@ class _Run:
               phase: Phase = Phase.DONE) -> None:
         with self._lock:
             self._running.pop(change.address, None)
-            if change.address not in self._failed_adds:  # a failed move's new id: recorded, still failed
-                self.result.done.append(change)
+            self.result.done.append(change)
         self.report(ApplyEvent(change, phase, time.monotonic() - started, registry_id))
 
     def _learn_ids(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
@@ -238,8 +232,6 @@ class _Run:
             self._commit(entries)
         except ReconcilerError as exc:
             for change, started in pending:
-                if change.address in self._failed_adds:
-                    continue  # counted as failed already; its record (without the id) is on disk
                 with self._lock:
                     self._running.pop(change.address, None)
                     self._count_failure(change, exc)
@@ -333,10 +325,9 @@ class _Run:
             try:
                 return self._create(new_client, registry)
             except ApiError as exc:
-                raise _PartlyAccepted(f"the old registry {source.address} was deleted first (HSS may refuse "
+                raise ReconcilerError(f"the old registry {source.address} was deleted first (HSS may refuse "
                                       f"two registries named {source.name!r} in one project), but adding it "
-                                      f"here failed ({exc}); the next plan creates it",
-                                      Action.DELETE) from None
+                                      f"here failed ({exc}); the next plan creates it") from None
         try:
             made = self._create(new_client, registry)
         except ApiError as exc:
@@ -346,9 +337,9 @@ class _Run:
         try:
             self._delete(old_client, source.address, old_id)
         except ApiError as exc:
-            raise _PartlyAccepted(f"created, but deleting the old registry {source.address} failed "
+            raise ReconcilerError(f"created, but deleting the old registry {source.address} failed "
                                   f"({exc}); both are in HSS and in the state, and the next plan deletes "
-                                  "the old one", Action.CREATE, id_later=isinstance(made, _IdLater)) from None
+                                  "the old one") from None
         return made
 
     def _create(self, client: HssClient, registry: DesiredRegistry) -> str | _IdLater:
@@ -501,7 +492,8 @@ def apply_plan(plan: Plan, checkpointer: Checkpointer,
                report: Reporter = ignore, stop: threading.Event | None = None,
                still_running_every: float = STILL_RUNNING_EVERY,
                pace: Callable[[], Admission] = AdaptivePace) -> ApplyResult:
-    """Run every change of `plan`; failures are collected, not raised, so the rest still runs.
+    """Run every change of `plan`; failures are collected, not raised, so the rest still runs
+    (unless one `ends_the_run`: then nothing new starts, and `stopped_by` says why).
 
     The plan alone says what to send: each change carries its declared registry,
     so a fresh plan and a saved one run exactly the same code. Every call to one

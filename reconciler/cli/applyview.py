@@ -80,10 +80,25 @@ def where_recorded(result: ApplyResult) -> str:
             f"in {result.saved_to}; {put_back} before running again.")
 
 
+def not_started(plan: Plan, result: ApplyResult) -> int:
+    """The changes a stopped run never started: neither done, failed, nor accepted but unsaved."""
+    return len(plan.changes) - len(result.done) - len(result.failed) - len(result.unrecorded)
+
+
+def _headline(plan: Plan, result: ApplyResult) -> str:
+    """The one cause that stopped the run, or how many changes failed."""
+    if result.stopped_by is not None:
+        left, failed = not_started(plan, result), f" ({len(result.failed)} failed)" if result.failed else ""
+        return (f"Apply stopped: {result.stopped_by}; {left} change{'s' if left != 1 else ''} "
+                f"not started{failed}. ")
+    if result.failed:
+        return f"Apply failed for {len(result.failed)} of {len(plan.changes)} changes. "
+    return "Apply stopped. "
+
+
 def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:
     result, waited = outcome.result, outcome.waited
-    failed = (f"Apply failed for {len(result.failed)} of {len(outcome.plan.changes)} changes. "
-              if result.failed else "Apply stopped. ")
+    failed = _headline(outcome.plan, result)
     found = [f"{failed}{summary(result)} {where_recorded(result)}"] if result.failed or result.unrecorded \
         else []
     if waited is not None and not waited.ok:

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from reconciler.apply.executor import ApplyResult
-from reconciler.cli.applyview import where_recorded
+from reconciler.cli.applyview import not_started, where_recorded
 from reconciler.cli.output import Output
 from reconciler.plan.model import Plan
 
@@ -112,7 +112,7 @@ def interrupted_summary(signal_text: str, plan: Plan, result: ApplyResult, state
     change the user must copy in from the errored file before running again.
     """
     done, failed, unrecorded = len(result.done), len(result.failed), len(result.unrecorded)
-    left = len(plan.changes) - done - failed - unrecorded
+    left = not_started(plan, result)
     counts = "".join([f", {failed} failed" if failed else "",
                       f", {unrecorded} accepted by HSS but not saved there" if unrecorded else ""])
     then = where_recorded(result) if unrecorded else "Run apply again to finish."

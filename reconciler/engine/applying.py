@@ -108,6 +108,9 @@ def apply(session: Session, plan: Plan, options: ApplyOptions, hooks: ApplyHooks
                             else STILL_RUNNING_EVERY)
     hooks.changes_done(plan, result)
     outcome = ApplyOutcome(plan, result, ran=True)
+    if result.stopped_by is not None:
+        # The credentials are gone: each upload command or wait would fail the same way again.
+        return outcome
     touched = [c.registry for c in result.done if c.registry is not None]
     outcome.outputs = fetch_upload_commands(touched, clients, session.progress)
     if options.wait and touched:

@@ -11,7 +11,8 @@ its result, never a burst of identical IAM calls.
 A fetch that fails ends the run's use of this source: its error is kept and
 every later call raises it at once. Otherwise each waiting apply worker would
 fetch again in turn, one IAM call (or one FETCH_SECONDS wait, for a service
-that does not answer) per remaining operation; the run stops instead, its
+that does not answer) per remaining operation. It is raised as
+`CredentialsFailed`, so apply knows to start nothing new; the run stops, its
 state holding what was done.
 """
 
@@ -21,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import CredentialsFailed, ReconcilerError
 from reconciler.hss.credentials import Credentials
 
 SDK_MARGIN_SECONDS = 40 * 60  # huaweicloudsdkcore Credentials._DEFAULT_EXPIRATION_THRESHOLD_SECONDS
@@ -46,7 +47,7 @@ class RefreshingCredentials:
     def __call__(self) -> Credentials:
         with self._lock:
             if self._failure is not None:
-                raise ReconcilerError(self._failure)
+                raise CredentialsFailed(self._failure)
             now = self._clock()
             if self._current is None or now >= self._refresh_at:
                 self.fetches += 1
@@ -54,7 +55,7 @@ class RefreshingCredentials:
                     self._current = self._fetch()
                 except ReconcilerError as exc:
                     self._failure = str(exc)
-                    raise
+                    raise CredentialsFailed(self._failure) from None
                 self._refresh_at = refresh_time(self._current, now)
             return self._current
 
