@@ -68,6 +68,18 @@ class _IdLater:
 
 ID_LATER = _IdLater()
 
+
+class _PartlyAccepted(ReconcilerError):
+    """A move that failed after HSS accepted one half of it (`accepted`: its add or its delete).
+
+    `id_later`: the accepted half is an add whose id is still to be learned, as any add's is.
+    """
+
+    def __init__(self, message: str, accepted: Action, *, id_later: bool = False) -> None:
+        super().__init__(message)
+        self.accepted = accepted
+        self.id_later = id_later
+
 logger = logging.getLogger("reconciler.apply")
 
 
@@ -84,9 +96,13 @@ class ApplyResult:
     unrecorded: list[tuple[Change, Action]] = field(default_factory=list)
     saved_to: Path | None = None
     put_back: str = ""  # how to make `saved_to` the state again (the store says: a copy or a push)
+    # Failed (so also in `failed`) after HSS accepted a half of them: a move whose old registry
+    # could not be deleted after its add, or whose add failed after its delete. The half HSS
+    # accepted is counted ("1 added"), since HSS has it and the state records it.
+    partly: list[tuple[Change, Action]] = field(default_factory=list)
 
     def _accepted(self) -> list[tuple[Change, Action]]:
-        return [(c, c.action) for c in self.done] + self.unrecorded
+        return [(c, c.action) for c in self.done] + self.unrecorded + self.partly
 
     @property
     def added(self) -> int:
@@ -135,6 +151,8 @@ class _Run:
         self._running: dict[str, tuple[Change, float, float]] = {}  # address -> change, started, last said
         # target -> its accepted creates awaiting ids, when the listing began, when last said
         self._learning: dict[TargetKey, tuple[list[tuple[Change, float]], float, float]] = {}
+        # Moves that failed after their add was accepted: their ids are learned, but they stay failed.
+        self._failed_adds: set[str] = set()
 
     def still_running(self, every: float) -> None:
         """Terraform's "Still creating... [10s elapsed]": a long call is not a hung run."""
@@ -173,6 +191,11 @@ class _Run:
             with self._lock:
                 self._running.pop(change.address, None)
                 self._count_failure(change, exc)
+                if isinstance(exc, _PartlyAccepted):
+                    self.result.partly.append((change, exc.accepted))
+                    if exc.id_later:  # learned with the target's other new ids, as a normal add's is
+                        self._failed_adds.add(change.address)
+                        self._id_pending.setdefault(change.target, []).append((change, started))
                 if ends_the_run(exc) and self.result.stopped_by is None:
                     self.result.stopped_by = str(exc)
                     self.stop.set()
@@ -203,7 +226,8 @@ class _Run:
               phase: Phase = Phase.DONE) -> None:
         with self._lock:
             self._running.pop(change.address, None)
-            self.result.done.append(change)
+            if change.address not in self._failed_adds:  # a failed move's new id: recorded, still failed
+                self.result.done.append(change)
         self.report(ApplyEvent(change, phase, time.monotonic() - started, registry_id))
 
     def _learn_ids(self, target: TargetKey, pending: list[tuple[Change, float]]) -> None:
@@ -232,6 +256,8 @@ class _Run:
             self._commit(entries)
         except ReconcilerError as exc:
             for change, started in pending:
+                if change.address in self._failed_adds:
+                    continue  # counted as failed already; its record (without the id) is on disk
                 with self._lock:
                     self._running.pop(change.address, None)
                     self._count_failure(change, exc)
@@ -325,9 +351,10 @@ class _Run:
             try:
                 return self._create(new_client, registry)
             except ApiError as exc:
-                raise ReconcilerError(f"the old registry {source.address} was deleted first (HSS may refuse "
+                raise _PartlyAccepted(f"the old registry {source.address} was deleted first (HSS may refuse "
                                       f"two registries named {source.name!r} in one project), but adding it "
-                                      f"here failed ({exc}); the next plan creates it") from None
+                                      f"here failed ({exc}); the next plan creates it",
+                                      Action.DELETE) from None
         try:
             made = self._create(new_client, registry)
         except ApiError as exc:
@@ -337,9 +364,9 @@ class _Run:
         try:
             self._delete(old_client, source.address, old_id)
         except ApiError as exc:
-            raise ReconcilerError(f"created, but deleting the old registry {source.address} failed "
+            raise _PartlyAccepted(f"created, but deleting the old registry {source.address} failed "
                                   f"({exc}); both are in HSS and in the state, and the next plan deletes "
-                                  "the old one") from None
+                                  "the old one", Action.CREATE, id_later=isinstance(made, _IdLater)) from None
         return made
 
     def _create(self, client: HssClient, registry: DesiredRegistry) -> str | _IdLater:
