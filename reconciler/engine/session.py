@@ -187,7 +187,7 @@ class Session:
         if not why:
             inputs = saved.inputs
             fresh = self.plan(PlanOptions(refresh=inputs.refreshed, targets=tuple(inputs.only),
-                                          destroy=inputs.destroy))
+                                          destroy=inputs.destroy, refresh_only=saved.plan.refresh_only))
             found = differences(saved.plan, fresh)
             why = "a fresh plan differs from it: " + "; ".join(found) if found else ""
         if why or fresh is None:

@@ -43,3 +43,21 @@ def test_many_differences_are_capped() -> None:
     many = [dataclasses.replace(UPDATE, name=f"r{i}") for i in range(30)]
     found = differences(Plan(many), Plan([]))
     assert len(found) == MAX_SHOWN + 1 and found[-1] == f"... and {30 - MAX_SHOWN} more"
+
+
+def test_a_refresh_only_plan_s_drift_is_compared_entry_by_entry_and_another_plan_s_is_not() -> None:
+    from reconciler.plan.model import Drift
+
+    seen = Drift(f"{T}/alpha", "registry_username", "robot", "robot2")
+    reviewed = Plan(refresh_only=True, drift=[seen])
+    assert differences(reviewed, Plan(refresh_only=True, drift=[dataclasses.replace(seen)])) == []
+    moved_on = Plan(refresh_only=True, drift=[dataclasses.replace(seen, live="robot3"),
+                                              Drift(f"{T}/beta", "registry_id", "id-2", None)])
+    assert differences(reviewed, moved_on) == [
+        f"{T}/beta: a fresh plan would record registry_id (none); the plan file does not",
+        f"{T}/alpha: registry_username was 'robot' -> 'robot2' when reviewed, 'robot' -> 'robot3' now"]
+    assert differences(Plan(refresh_only=True, drift=[seen, seen]), reviewed) == [
+        "the plan file lists a drift twice"]
+    assert differences(Plan(refresh_only=True), reviewed) == [
+        f"{T}/alpha: a fresh plan would record registry_username ('robot2'); the plan file does not"]
+    assert differences(Plan(drift=[seen]), Plan()) == []  # shown only: a normal plan acts on its changes

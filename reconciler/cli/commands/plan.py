@@ -26,9 +26,6 @@ def _check_out(out: str, session: Session) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     plan_options = options.plan(args)
-    if plan_options.refresh_only and args.out is not None:
-        raise ReconcilerError("-out: a refresh-only plan cannot be saved; run 'hss-reconciler apply "
-                              "--refresh-only', which shows this plan and asks before recording it")
     with Session.open(options.workspace(args), options.connection(args),
                       still_running(args.format, out)) as session:
         if args.out is not None:
@@ -38,7 +35,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         if args.out:
             save_plan(Path(args.out), SavedPlan(plan, session.plan_inputs(tuple(args.paths), plan_options)))
     if args.out:
-        note = (f"Saved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
+        what = "record exactly this drift in the state" if plan_options.refresh_only else \
+            "perform exactly these actions"
+        note = (f"Saved the plan to: {args.out}\n\nTo {what}, run:\n"
                 f"    hss-reconciler apply {shlex.quote(args.out)}")
         if args.format == "text":
             out.print("\n" + note)
