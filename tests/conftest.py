@@ -60,7 +60,8 @@ for _name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
 # Where the tool finds credentials, endpoints and state, the runner's own must not leak in: a
 # CI runner holding HUAWEICLOUD_SDK_IDP_ID, an AWS key or HSS_STATE would switch the tests to
 # them. Each test sets what it needs. The profile and regions files live under HOME (moved above).
-_RUNNER_PREFIXES = ("HUAWEICLOUD_SDK_", "CLOUD_SDK_", "HC_CONTAINER_", "HSS_", "AWS_", "PG")
+_RUNNER_PREFIXES = ("HUAWEICLOUD_SDK_", "HUAWEICLOUD_OIDC_", "CLOUD_SDK_", "HC_CONTAINER_", "HSS_", "AWS_",
+                    "PG")
 for _name in [name for name in os.environ if name.startswith(_RUNNER_PREFIXES)]:
     _SAVED.setdefault(_name, os.environ.pop(_name))
 # On an ECS or CCE runner with an agency, the metadata service at 169.254.169.254 would hand the

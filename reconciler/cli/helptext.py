@@ -24,8 +24,17 @@ EXIT_CODES: tuple[tuple[str, str], ...] = (
 # The credential chain in its order (hss/credsources/chain.py); a test holds this list to the
 # variable names that code reads.
 CREDENTIALS: tuple[tuple[str, str], ...] = (
+    ("HUAWEICLOUD_OIDC_PROVIDER_URN, HUAWEICLOUD_OIDC_AGENCY_URN",
+     "OIDC at STS: an ID token exchanged at STS (assume-with-oidc) for temporary AK/SK (tried first)"),
+    ("HUAWEICLOUD_OIDC_ID_TOKEN, HUAWEICLOUD_OIDC_TOKEN_FILE", "that ID token, or the file holding it"),
+    ("HUAWEICLOUD_OIDC_SESSION_NAME, HUAWEICLOUD_OIDC_DURATION_SECONDS",
+     "its session name (default oidc-sts-session) and lifetime (default 3600, 900-43200 s)"),
+    ("HUAWEICLOUD_OIDC_POLICY, HUAWEICLOUD_OIDC_POLICY_IDS",
+     "a policy, and policy ids (comma-separated), narrowing the agency's permissions"),
+    ("HUAWEICLOUD_SDK_STS_ENDPOINT",
+     "the STS endpoint of that exchange (default https://sts.cn-north-4.myhuaweicloud.com)"),
     ("HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE",
-     "federation: an OIDC ID token exchanged at IAM for temporary AK/SK (tried first)"),
+     "federation: an OIDC ID token exchanged at IAM for temporary AK/SK (tried next)"),
     ("HUAWEICLOUD_SDK_IAM_ENDPOINT", "the IAM endpoint of that exchange"),
     ("HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK", "AK/SK that sign every request (SDK-HMAC-SHA256)"),
     ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "the security token of a temporary AK/SK"),

@@ -108,6 +108,9 @@ class EmulatorConfig:
     credential_lifetime_seconds: float = 3600.0
     idp_id: str | None = None  # IdP federation: the X-Idp-Id accepted, with any of these ID tokens
     id_tokens: AbstractSet[str] = field(default=frozenset(), repr=False)
+    # STS AssumeAgencyWithOIDC (sts.py): the provider and agency URNs accepted, with any of id_tokens.
+    oidc_provider_urn: str | None = None
+    oidc_agency_urn: str | None = None
     metadata_agency: bool = False  # the metadata service vends an agency's credentials
     pod_identity_token: str | None = field(default=None, repr=False)  # the agent's Authorization
 

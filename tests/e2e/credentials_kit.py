@@ -14,17 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.hss.credsources import oidc
 
 PROJECT = "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c"
 PASSWORD_ENV = "REGISTRY_PASSWORD"
 IDP_ID = "github-actions"
+OIDC_PROVIDER_URN = "iam::0b5f4c1e9d8a4e2b:identity-provider:github-actions"
+OIDC_AGENCY_URN = "iam::0b5f4c1e9d8a4e2b:agency:ci-deployer"
 # Every variable of the chain: none of the runner's own may leak into a test.
 CHAIN_VARS = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "CLOUD_SDK_AK",
               "CLOUD_SDK_SK", "HSS_AUTH_TOKEN", "HSS_ENDPOINT", "HUAWEICLOUD_SDK_IDP_ID",
               "HUAWEICLOUD_SDK_ID_TOKEN_FILE", "HUAWEICLOUD_SDK_IAM_ENDPOINT",
               "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
               "HSS_METADATA_ENDPOINT", "HC_CONTAINER_CREDENTIALS_FULL_URI",
-              "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", "NO_COLOR")
+              "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", "NO_COLOR", "HUAWEICLOUD_SDK_STS_ENDPOINT",
+              *oidc.VARIABLES)
 
 
 @dataclass
@@ -55,11 +59,12 @@ def closed_port_url() -> str:
 
 
 def start_vending() -> Vending:
-    """An emulator that knows one AK/SK, one IdP with one ID token, an agency and a pod token; started."""
+    """An emulator that knows one AK/SK, one IdP (IAM and STS) with one ID token, an agency, a pod token."""
     ak, sk = "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
     id_token, pod_token = "eyJ" + secrets.token_urlsafe(40), "pod-" + secrets.token_urlsafe(24)
     server = EmulatorServer(EmulatorConfig(
         aksk={ak: sk}, idp_id=IDP_ID, id_tokens={id_token}, metadata_agency=True,
+        oidc_provider_urn=OIDC_PROVIDER_URN, oidc_agency_urn=OIDC_AGENCY_URN,
         pod_identity_token=pod_token))
     server.start()
     return Vending(server, ak, sk, id_token, pod_token)

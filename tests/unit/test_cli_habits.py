@@ -265,7 +265,7 @@ def test_readme_quotes_the_tables_help_prints() -> None:
 def test_help_names_every_variable_the_credential_chain_and_endpoints_read() -> None:
     from reconciler.config import endpoints, workspace
     from reconciler.hss import credentials
-    from reconciler.hss.credsources import federation, metadata, podidentity, profile
+    from reconciler.hss.credsources import federation, metadata, oidc, podidentity, profile
     from reconciler.secrets import SECRETS_DIR_ENV
 
     read = {*(name for pair in credentials.AKSK_VARIABLES for name in pair),
@@ -273,7 +273,7 @@ def test_help_names_every_variable_the_credential_chain_and_endpoints_read() -> 
             credentials.IDP_ID_VARIABLE, credentials.ID_TOKEN_FILE_VARIABLE,
             federation.IAM_ENDPOINT_VARIABLE, profile.FILE_VARIABLE, metadata.ENDPOINT_VARIABLE,
             podidentity.URI_VARIABLE, podidentity.TOKEN_FILE_VARIABLE, endpoints.REGIONS_FILE_ENV,
-            workspace.ENDPOINT_ENV, SECRETS_DIR_ENV}
+            workspace.ENDPOINT_ENV, SECRETS_DIR_ENV, *oidc.VARIABLES}
     assert read <= set(_names(helptext.ENVIRONMENT))
 
 

@@ -1,11 +1,13 @@
 """The credential chain, in the official SDK's order (huaweicloudsdkcore ``CredentialProviderChain``).
 
-1. Environment: ``HUAWEICLOUD_SDK_IDP_ID`` + ``HUAWEICLOUD_SDK_ID_TOKEN_FILE``
+1. OIDC at STS: ``HUAWEICLOUD_OIDC_PROVIDER_URN`` + ``..._AGENCY_URN`` and an ID
+   token (``oidc.py``), the SDK's ``OidcStsCredentialProvider``.
+2. Environment: ``HUAWEICLOUD_SDK_IDP_ID`` + ``HUAWEICLOUD_SDK_ID_TOKEN_FILE``
    (federation), else ``HUAWEICLOUD_SDK_AK``/``_SK`` (+ ``_SECURITY_TOKEN``),
    ``CLOUD_SDK_AK``/``_SK``, ``HSS_AUTH_TOKEN``.
-2. Profile file, section ``[basic]`` (``profile.py``).
-3. ECS/CCE metadata (``metadata.py``), when a metadata service answers.
-4. Pod identity (``podidentity.py``).
+3. Profile file, section ``[basic]`` (``profile.py``).
+4. ECS/CCE metadata (``metadata.py``), when a metadata service answers.
+5. Pod identity (``podidentity.py``).
 
 A target that names a profile uses that profile alone. A source that is
 configured but fails stops the run with its error; only a source that is not
@@ -13,9 +15,7 @@ there (no variables, no file, no usable metadata service) lets the chain go
 on, so a broken credential is never silently replaced by another. The
 metadata service needs no configuration, so any failure to get keys from it
 at the start means "not on ECS with an agency" (the SDK's chain goes on too);
-once it has given keys, a failed refresh is an error. The SDK's newer
-``OidcStsCredentialProvider`` (``HUAWEICLOUD_OIDC_*``, STS ``assume-with-oidc``),
-first in its chain, is not implemented.
+once it has given keys, a failed refresh is an error.
 """
 
 from __future__ import annotations
@@ -27,14 +27,15 @@ import httpx
 
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import Credentials, Federation, configured_in_env, federation_from_env
-from reconciler.hss.credsources import federation, metadata, podidentity
+from reconciler.hss.credsources import federation, metadata, oidc, podidentity
 from reconciler.hss.credsources.answer import http_client, one_fetch
 from reconciler.hss.credsources.profile import FILE_VARIABLE, from_profile
 from reconciler.hss.credsources.refreshing import RefreshingCredentials
 
 Provider = Callable[[], Credentials]
 NO_CREDENTIALS = (
-    "no HSS credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or CLOUD_SDK_AK and "
+    "no HSS credentials: set HUAWEICLOUD_OIDC_PROVIDER_URN, HUAWEICLOUD_OIDC_AGENCY_URN and "
+    "HUAWEICLOUD_OIDC_TOKEN_FILE; or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or CLOUD_SDK_AK and "
     "CLOUD_SDK_SK), HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE, or HSS_AUTH_TOKEN; "
     f"or write ~/.huaweicloud/credentials ({FILE_VARIABLE}); or run on ECS/CCE with an agency")
 
@@ -82,6 +83,9 @@ def credential_provider(environ: Mapping[str, str], profile: str | None = None, 
 
 
 def _default_chain(environ: Mapping[str, str], verify: bool | str) -> Provider:
+    assume = oidc.from_env(environ)
+    if assume is not None:
+        return RefreshingCredentials(_fetching(partial(oidc.exchange, assume), verify))
     found = federation_from_env(environ) or configured_in_env(environ) or from_profile(environ, None)
     if found is not None:
         return _provider(found, environ, verify)
