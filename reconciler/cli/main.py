@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 # Exit codes live in cli/helptext.py with their meanings (--help and README list them);
 # 2 is only plan --detailed-exitcode's "changes present", so usage errors exit 1.
 FORMATS = ("text", "json", "markdown")
+# --parallelism's ceiling (the refresh reads at most 64 targets at once, too): each worker is a
+# thread and a pooled connection, and more mostly meet the gateway's 429s, which apply/pacing.py
+# slows every worker down for anyway. 999999 is a typo, not a request.
+MAX_PARALLELISM = 64
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +139,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _parallelism(text: str) -> int:
+    """1 to MAX_PARALLELISM: each worker is a thread with its own connection to HSS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PARALLELISM:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PARALLELISM}")
+    return value
+
+
 MAX_DURATION = 7 * 24 * 3600.0  # no wait of this tool is sensibly longer; inf and 1e300h are typos
 
 
@@ -210,8 +225,8 @@ def _workspace(detailed: bool) -> _Parser:
                     help="only plan this registry (name or address); repeatable")
     ws.add_argument("--no-destroy", action="store_true",
                     help="delete nothing from HSS: forget undeclared registries; refuse a replace")
-    ws.add_argument("--parallelism", type=_positive, default=10, metavar="N",
-                    help="concurrent HSS calls (default: 10)")
+    ws.add_argument("--parallelism", type=_parallelism, default=10, metavar="N",
+                    help=f"concurrent HSS calls, 1 to {MAX_PARALLELISM} (default: 10)")
     ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
     ws.add_argument("--insecure", action="store_true",
                     help="do not verify TLS certificates (prints a warning; never in production)")

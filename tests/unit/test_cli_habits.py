@@ -496,3 +496,17 @@ def test_an_upper_case_option_typo_gets_the_nearest_option(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         parse("plan", "-TARGET=x")
     assert capsys.readouterr().err.splitlines()[0].endswith("(did you mean '--target'?)")
+
+
+@pytest.mark.parametrize("value", ["65", "999999", "0", "ten"])
+def test_parallelism_outside_1_to_64_is_refused_in_one_line(value: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse("apply", f"-parallelism={value}")
+    assert exit_.value.code == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == "Error: argument --parallelism: must be a whole number from 1 to 64"
+
+
+def test_parallelism_of_64_is_accepted() -> None:
+    assert parse("apply", "--parallelism", "64").parallelism == 64
