@@ -44,6 +44,7 @@ from tests.e2e.ci_harness import (
     wheel,  # noqa: F401  (a fixture)
 )
 from tests.e2e.conftest import Hss, Result
+from tests.e2e.stores import BUCKET, S3_KEYS, moto_s3
 
 RECIPE = EXAMPLES / "github-actions"
 WORKFLOWS = {"hss-reconciler": RECIPE / "hss-reconciler.yml", "hss-drift": RECIPE / "hss-drift.yml"}
@@ -386,6 +387,40 @@ def test_github_pull_request_plan_then_merge_applies_the_reviewed_plan(
     assert "[skip ci]" in git("log", "-1", "--format=%s", "main", cwd=repo.origin)
     pushed = json.loads(git("show", "main:registries/hss-reconciler.state.json", cwd=repo.origin))
     assert sorted(e["registry_name"] for e in pushed["registries"]) == ["harbor-prod", "jfrog-build"]
+
+
+def test_github_reviewed_plan_is_applied_with_the_state_in_a_versioned_s3_bucket(
+    hss: Hss, tmp_path: Path, github: Service
+) -> None:
+    """The recommended set-up end to end: vars.HSS_STATE an s3:// URL (moto's S3 server, versioning on)."""
+    key = "ci/hss-reconciler.state.json"
+    with moto_s3() as s3:
+        repo = github_repo(hss, tmp_path, github, STATE_URL=s3.url(key), **S3_KEYS)
+        pr, plan_job = pull_request_plan(repo, tmp_path)
+        assert not plan_job.failed, plan_job.results
+        assert "state: remote (HSS_STATE)" in plan_job.results["Huawei Cloud credentials and state"].stdout
+        assert "Plan: 2 to add, 0 to change, 0 to destroy." in plan_job.results["Plan"].stdout
+        merged(github, repo, pr)
+        main = clone(repo.origin, tmp_path / "main")
+        apply_job = run_job("hss-reconciler", "apply", main, repo.env, repo.provided)
+        applied = apply_job.results["Apply"]
+        assert applied.code == 0, applied.output
+        assert (
+            "Using the plan reviewed in run 555."
+            in apply_job.results["Find the plan reviewed in the pull request"].stdout
+        )
+        assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in applied.stdout
+        stored = json.loads(s3.client().get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        serials = s3.serials(key)
+    assert sorted(live(hss)) == ["harbor-prod", "jfrog-build"]
+    assert sorted(e["registry_name"] for e in stored["registries"]) == ["harbor-prod", "jfrog-build"]
+    assert all(e["id"] == live(hss)[e["registry_name"]]["id"] for e in stored["registries"])
+    # Every checkpoint a new version of the object, none overwritten: the bucket keeps the history.
+    assert len(serials) >= 2 and serials == sorted(set(serials)) and serials[-1] == stored["serial"]
+    committed = apply_job.results["Commit the state file"].stdout
+    assert committed == "The state is remote (HSS_STATE); nothing to commit.\n"
+    assert not (main / "registries" / "hss-reconciler.state.json").exists()
+    assert "[skip ci]" not in git("log", "-1", "--format=%s", "main", cwd=repo.origin)
 
 
 def test_github_install_refuses_a_wheel_whose_hash_differs(tmp_path: Path, github: Service) -> None:
