@@ -8,10 +8,18 @@ a whole plan; tests/unit/test_hss_answers.py holds the tables to the schema.
 
 Checked: every field's JSON type (null is taken as absent), and that each
 registry has an ``id`` and a ``registry_name``, within their documented
-lengths, since those name what the plan touches. Not checked: enumerations
-(HSS may add a status or a type), fields the tool does not know (kept as they
-are). Each check returns a problem in our words, naming a field and a position
-but never a value (the server's text could hold anything), or None.
+lengths, since those name what the plan touches. Not checked here: fields the
+tool does not know (kept as they are). Each check returns a problem in our
+words, naming a field and a position but never a value (the server's text
+could hold anything), or None.
+
+Enumerations are not part of an answer's shape: a new HSS release may add a
+status or a type, and refusing the whole answer would break every plan of
+every workspace for one registry nobody here manages. So the planner asks
+only about the registries it compares: a `registry_type` it does not know (or
+none) stops the plan, naming the registry and the value, because comparing it
+with the declared type would plan a replace; an unknown `status` is shown as
+it is, with a warning (it decides nothing).
 """
 
 from __future__ import annotations
@@ -31,6 +39,10 @@ IDENTITY_LENGTHS: dict[str, tuple[int, int]] = {"id": (1, 64), "registry_name": 
 UPLOAD_COMMAND_TYPES: dict[str, type] = {
     "image_command": str, "images_download_url": str, "swr_image_pull_command": str,
 }
+# The documented enumerations (schemas/hss-api.schema.json: listed_registry_type, status).
+REGISTRY_TYPES = ("Harbor", "Jfrog", "SwrPrivate", "SwrShared", "SwrEnterprise", "Other")
+STATUSES = ("success", "fail", "accessing")
+_SHOWN = 40  # characters of an unknown value shown in a message (the terminal sanitiser runs after)
 _TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", list: "a list",
                dict: "an object", float: "a number"}
 
@@ -78,3 +90,27 @@ def page_problem(body: Any, limit: int) -> str | None:
     if page is not None and len(page) > limit:
         return f"data_list holds {len(page)} registries, more than the {limit} asked for"
     return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def unknown_type(item: dict[str, Any]) -> str | None:
+    """Why a listed registry's `registry_type` cannot be compared with a declared one, or None."""
+    value = item.get("registry_type")
+    if value in REGISTRY_TYPES:
+        return None
+    said = "no registry_type" if value is None else f"registry_type {_shown(value)}"
+    return (f"HSS reports {said}, which this version of hss-reconciler does not know "
+            f"({', '.join(REGISTRY_TYPES)})")
+
+
+def unknown_status(item: dict[str, Any]) -> str | None:
+    """A warning for a listed registry whose `status` is not a documented one, or None."""
+    value = item.get("status")
+    if value is None or value in STATUSES:
+        return None
+    return (f"HSS reports access status {_shown(value)}, which this version of hss-reconciler does "
+            f"not know ({', '.join(STATUSES)}); shown as it is")

@@ -23,6 +23,7 @@ from typing import Any
 from reconciler.config.model import Desired, DesiredRegistry
 from reconciler.config.warnings import config_warnings
 from reconciler.errors import ReconcilerError
+from reconciler.hss.shapes import unknown_status, unknown_type
 from reconciler.plan.model import Action, Change, Drift, LiveStatus, MovedFrom, Plan, UnsafeTarget
 from reconciler.plan.moves import half_selected, pair_moves
 from reconciler.registry import LiveRegistry, TargetKey, changed_fields, comparable, forcing_replacement
@@ -138,6 +139,22 @@ class _Planner:
     def _record_status(self, address: str, live: LiveRegistry) -> None:
         if "status" in live:
             self.plan.statuses.append(LiveStatus(address, live["status"], live.get("fail_reason")))
+        warning = unknown_status(live)
+        if warning:
+            self.plan.warnings.append(f"{address}: {warning}")
+
+    @staticmethod
+    def _refuse_unknown_type(registry: DesiredRegistry, live: LiveRegistry) -> None:
+        """A type this version does not know compares unequal to any declared one: a replace nobody meant.
+
+        HSS may add types; the rest of the workspace still plans once this registry is set aside.
+        """
+        problem = unknown_type(live)
+        if problem:
+            raise ReconcilerError(
+                f"{registry.address}: {problem}: comparing it with the declared "
+                f"{registry.attributes.get('registry_type')!r} would plan a replace. Nothing was planned; "
+                "a newer hss-reconciler may know it (meanwhile, --target plans the others).")
 
     def _declared_and_managed(self, registry: DesiredRegistry, entry: StateEntry) -> None:
         before: Mapping[str, Any] = entry.attributes
@@ -155,6 +172,7 @@ class _Planner:
                                  reason="it no longer exists in HSS (deleted outside hss-reconciler)",
                                  registry=registry))
                 return
+            self._refuse_unknown_type(registry, live)
             self._record_status(registry.address, live)
             registry_id = str(live["id"])
             for name in changed_fields(entry.attributes, live):
@@ -172,6 +190,7 @@ class _Planner:
                              send_password=True, password_version=registry.password_version,
                              registry=registry))
             return
+        self._refuse_unknown_type(registry, live)
         self._record_status(registry.address, live)
         self._converge(registry, str(live["id"]), live, None, Action.ADOPT)
 
