@@ -30,7 +30,7 @@ from reconciler.engine.locate import state_location
 from reconciler.engine.names import unknown_selection
 from reconciler.engine.options import Connection, PlanOptions, WorkspaceOptions
 from reconciler.engine.statefile import open_store
-from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.errors import ConfigError, ReconcilerError, StalePlanError
 from reconciler.hss.client import HssClient
 from reconciler.plan.compare import differences
 from reconciler.plan.diff import DiffRules, make_plan, unmatched_selections
@@ -119,8 +119,7 @@ class Session:
         recorded = {} if override else recorded_endpoints(self.state, set(targets))
         for entry in self.state.entries.values():
             if entry.target not in targets:
-                endpoint = override or recorded.get(entry.target) or resolve_endpoint(entry.target.region,
-                                                                                    os.environ)
+                endpoint = override or recorded.get(entry.target) or _state_only_endpoint(entry.target)
                 targets[entry.target] = TargetConfig(entry.target, endpoint)
         return [targets[k] for k in sorted(targets)]
 
@@ -194,6 +193,18 @@ class Session:
             raise StalePlanError(f"{source}: saved plan is stale: {why}. Nothing was changed; make a new "
                                  f"plan with 'hss-reconciler plan -out {source}' and review it.")
         return fresh
+
+
+def _state_only_endpoint(target: TargetKey) -> str:
+    """The region's endpoint for a target only the state holds; an unknown region names the target.
+
+    No file is there to point at, so the message says which target the state holds.
+    """
+    try:
+        return resolve_endpoint(target.region, os.environ)
+    except ConfigError as exc:
+        raise ConfigError(f"target {target}, which only the state holds (no registry file declares it any "
+                          f"more, and its registries record no endpoint): {exc}") from None
 
 
 def recorded_endpoints(state: State, declared: set[TargetKey]) -> dict[TargetKey, str]:

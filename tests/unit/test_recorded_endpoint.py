@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from reconciler.config.workspace import without_user
-from reconciler.engine.session import recorded_endpoints
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.config.model import Desired
+from reconciler.config.workspace import ENDPOINT_ENV, without_user
+from reconciler.engine.session import Session, recorded_endpoints
+from reconciler.errors import ConfigError, ReconcilerError, StateError
 from reconciler.registry import TargetKey
 from reconciler.state.model import State, StateEntry, parse_state
+from reconciler.state.store import StateStore
 
 TARGET = TargetKey("ap-southeast-1", "0b5f4c1e9d8a4e2b8c7a6d5e4f3a2b1c", "0")
 PROXY = "https://hss-proxy.internal:8443/hss"
@@ -57,3 +60,15 @@ def test_two_endpoints_recorded_for_one_target_are_not_guessed_between() -> None
     # a target a file still declares takes the file's endpoint: what the state recorded is not asked
     assert recorded_endpoints(_state(StateEntry(TARGET, "a", "i", {}, None, PROXY),
                                      StateEntry(TARGET, "b", "j", {}, None, other)), {TARGET}) == {}
+
+
+def test_an_unknown_region_of_a_target_only_the_state_holds_names_the_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENDPOINT_ENV, raising=False)
+    lost = TargetKey("xx-nowhere-9", TARGET.project_id, "0")
+    session = Session(Desired(), StateStore(tmp_path / "s.json"), _state(StateEntry(lost, "a", "id-a", {})))
+    with pytest.raises(ConfigError) as caught:
+        session.targets()
+    assert str(caught.value).startswith(f"target {lost}, which only the state holds (no registry file "
+                                        "declares it any more, and its registries record no endpoint): "
+                                        "unknown region 'xx-nowhere-9'")
