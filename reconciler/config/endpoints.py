@@ -10,9 +10,11 @@ Precedence, first found wins:
    ``~/.huaweicloud/regions.yaml`` (the SDK's ``ProfileRegionCache``);
 4. the SDK's built-in table (``reconciler.regions``).
 
-Steps 2-4 are the SDK's ``HssRegion.value_of``. The SDK fails over to the
-next endpoint of a list when a host is unreachable; we use the first and
-check the others. As the SDK does, an endpoint without a scheme gets
+Steps 2-4 are the SDK's ``HssRegion.value_of``. A region's list is used as
+the SDK's client uses it: the first endpoint, then the next one when a
+connection to it cannot be made (``hss/client.py``; ``connect.py`` hands the
+list over only for a target whose endpoint came from the region, and only the
+endpoints of the first's scheme). As the SDK does, an endpoint without a scheme gets
 ``https://``. Unlike the SDK, a malformed value or file is an error naming
 the variable or the file, line and field, never silently skipped, and a
 regions file named by ``HUAWEICLOUD_SDK_REGIONS_FILE`` must exist.
@@ -44,7 +46,7 @@ _ENTRY_KEYS = ("id", "endpoint", "endpoints")
 
 @dataclass(frozen=True)
 class Resolved:
-    """A region's endpoints (the first is used) and where they came from, for messages."""
+    """A region's endpoints (the first, then the next when it is unreachable) and where they came from."""
 
     endpoints: tuple[str, ...]
     source: str
@@ -137,6 +139,12 @@ def resolve_endpoint(region: str, environ: Mapping[str, str]) -> str:
     if found is None:
         raise ConfigError(resolver.unknown(region))
     return found.endpoint
+
+
+def region_endpoints(region: str, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Every endpoint of ``region`` in the SDK's order (empty when no source knows it)."""
+    found = EndpointResolver(environ).resolve(region)
+    return found.endpoints if found is not None else ()
 
 
 def _env_endpoints(name: str, listed: str) -> tuple[str, ...]:

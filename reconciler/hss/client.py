@@ -1,9 +1,11 @@
 """HssClient: the HSS image-registry operations for one target.
 
-A target is one endpoint, project and enterprise project. The client holds no
-mutable state, so apply may share one across threads (``httpx.Client`` is
-thread-safe). Every call goes through :meth:`HssClient._send`, the single seam
-where the retry policy (:mod:`reconciler.hss.retry`) applies.
+A target is one endpoint (with the rest of its region's list to fail over
+to), project and enterprise project. The client's one mutable part is which
+endpoint is in use (:class:`Failover`, locked, shared by its copies), so apply
+may share one across threads (``httpx.Client`` is thread-safe). Every call
+goes through :meth:`HssClient._send`, the single seam where the retry policy
+(:mod:`reconciler.hss.retry`) applies.
 
 Paths, parameters and ranges are the HSS API reference's (Huawei Cloud Help
 Center, Host Security Service, API Reference), one page per operation:
@@ -25,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import threading
 import time
 from typing import Any
 from urllib.parse import quote
@@ -91,6 +94,62 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def _base_url(endpoint: str) -> str:
+    """``endpoint`` checked, without a trailing slash; ReconcilerError when it is no http(s) URL."""
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL:
+        raise ReconcilerError(f"HSS endpoint {endpoint!r} is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ReconcilerError(f"HSS endpoint {endpoint!r} is not an http(s) URL with a host")
+    if url.query or url.fragment:
+        raise ReconcilerError(
+            f"HSS endpoint {url.scheme}://{url.netloc.decode()} must not carry a query"
+        )
+    return str(url).rstrip("/")
+
+
+def never_connected(outcome: object) -> bool:
+    """No connection was made, so nothing of the request left: refused, unresolvable, TLS handshake, timeout.
+
+    The SDK (huaweicloudsdkcore ``Client.do_http_request``) fails over on an
+    unresolvable host and a failed TLS handshake only; a refused or timed-out
+    connect is just as certainly nothing sent, and as certainly this host's
+    fault, so here it fails over too. A failure after the connection was
+    made (a write, a read, a reset) never does: the request may have arrived.
+    """
+    return isinstance(outcome, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+class Failover:
+    """A target's endpoints and the one in use: the SDK's ``_endpoint_index``.
+
+    An endpoint that cannot be connected to moves every later call to the next
+    one; the last one failing starts the list over (at the next call), as in
+    the SDK. Shared by a client and its copies, so apply's threads agree.
+    """
+
+    def __init__(self, bases: tuple[str, ...]) -> None:
+        self.bases = bases
+        self._index = 0
+        self._lock = threading.Lock()
+
+    def current(self) -> int:
+        with self._lock:
+            return self._index
+
+    def failed(self, index: int) -> int | None:
+        """The endpoint to try after ``index`` could not be reached; None when it was the last."""
+        with self._lock:
+            following = index + 1 if index + 1 < len(self.bases) else None
+            if self._index == index:  # not yet moved by another thread
+                self._index = following or 0
+                if following is not None:
+                    logger.warning("HSS endpoint %s cannot be reached; using %s from now on",
+                                   self.bases[index], self.bases[following])
+            return following
+
+
 class HssClient:
     """HSS image-registry API calls, bound to one endpoint, project and enterprise project.
 
@@ -116,20 +175,12 @@ class HssClient:
         project_id: str,
         enterprise_project_id: str = "0",
         *,
+        fallbacks: tuple[str, ...] = (),
         retry: RetryPolicy = DEFAULT_RETRY,
         request_timeout: float = bounds.DEFAULT_REQUEST_TIMEOUT,
         max_answer_bytes: int = bounds.MAX_ANSWER_BYTES,
     ) -> None:
-        try:
-            url = httpx.URL(endpoint)
-        except httpx.InvalidURL:
-            raise ReconcilerError(f"HSS endpoint {endpoint!r} is not a valid URL") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ReconcilerError(f"HSS endpoint {endpoint!r} is not an http(s) URL with a host")
-        if url.query or url.fragment:
-            raise ReconcilerError(
-                f"HSS endpoint {url.scheme}://{url.netloc.decode()} must not carry a query"
-            )
+        failover = Failover(tuple(_base_url(each) for each in (endpoint, *fallbacks)))
         if not project_id:
             raise ReconcilerError("HSS project id is empty")
         # Also here, not only in make_http_client: whatever client we are
@@ -142,7 +193,7 @@ class HssClient:
         self._request_timeout = float(request_timeout)
         self._max_answer_bytes = max_answer_bytes
         self._admission: Admission = OPEN
-        self._base = str(url).rstrip("/")
+        self._failover = failover
         self.endpoint = endpoint
         self.project_id = project_id
         self.enterprise_project_id = enterprise_project_id
@@ -288,7 +339,6 @@ class HssClient:
                 "utf-8"
             )
         query = [("enterprise_project_id", self.enterprise_project_id), *(params or [])]
-        url = httpx.URL(self._base + path, params=query)
         policy = self._retry
         first_started = policy.clock()
         # Waiting for a first turn is not the call taking long: the deadline starts after it.
@@ -301,7 +351,7 @@ class HssClient:
             attempt += 1
             if attempt > 1:
                 self._admission.admit(until)
-            outcome = self._exchange(method, url, headers, content, until, late)
+            url, outcome = self._exchange_failing_over(method, path, query, headers, content, until, late)
             error: ApiError
             if isinstance(outcome, bounds.AnswerRefused):
                 # Not read in full, so not believed, and not sent again: an add may have happened.
@@ -341,6 +391,26 @@ class HssClient:
                 error, delay, attempt + 1, policy.max_attempts,
             )
             policy.sleep(delay)
+
+    def _exchange_failing_over(
+        self, method: str, path: str, query: Params, headers: dict[str, str], content: bytes | None,
+        until: float, late: str,
+    ) -> tuple[httpx.URL, httpx.Response | httpx.TransportError | bounds.AnswerRefused]:
+        """One exchange at the endpoint in use; at the next ones while a connection cannot be made.
+
+        Only :func:`never_connected` moves on, so a request is sent to a second
+        endpoint only when it certainly never reached the first.
+        """
+        index = self._failover.current()
+        while True:
+            url = httpx.URL(self._failover.bases[index] + path, params=query)
+            outcome = self._exchange(method, url, headers, content, until, late)
+            if not never_connected(outcome):
+                return url, outcome
+            following = self._failover.failed(index)
+            if following is None or time.monotonic() >= until:
+                return url, outcome
+            index = following
 
     def _exchange(
         self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None,
