@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +15,9 @@ import pytest
 from reconciler.engine.statefile import open_backend
 from reconciler.errors import StateError
 from tests.e2e import shared_scenarios as scenarios
-from tests.e2e.conftest import Hss
+from tests.e2e.conftest import CLI, Hss
 from tests.e2e.stores import Postgres, TcpProxy, postgres, unique
-from tests.e2e.workspaces import Api, registry, write_workspace
+from tests.e2e.workspaces import Api, env_for, registry, write_workspace
 
 
 @pytest.fixture(scope="module")
@@ -145,5 +149,82 @@ def test_a_stored_state_over_the_cap_is_refused_without_being_fetched(
         with pytest.raises(StateError) as caught:
             backend.read()
         assert "the stored state is larger than" in str(caught.value) and "(100 bytes)" in str(caught.value)
+    finally:
+        backend.close()
+
+
+# --- a lost connection, and how long connecting may take ------------------------------------------
+
+def _run_session(pg: Postgres, hss: Hss, run: subprocess.Popen[str], within: float = 20) -> int:
+    """The pid of `run`'s database session, once it has locked and read the state (it has begun
+    asking HSS what there is)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and run.poll() is None:
+        if sum(Api(hss).stats().get("requests", {}).values()):
+            with pg.connect() as conn:
+                row = conn.execute("SELECT pid FROM pg_stat_activity "
+                                   "WHERE application_name = 'hss-reconciler'").fetchone()
+            assert row, "the run holds a database session"
+            return int(row[0])
+        time.sleep(0.02)
+    raise AssertionError(f"the run never asked HSS anything: {run.poll()} {run.communicate(timeout=60)}")
+
+
+def test_a_run_whose_database_session_is_terminated_mid_apply_still_releases_its_lock(
+        hss: Hss, pg: Postgres, tmp_path: Path) -> None:
+    """Before: the lock row stayed, and the run ended warning that force-unlock was needed."""
+    table = unique("dropped")
+    ws = write_workspace(tmp_path / "ws", [registry("dropped-a")])
+    Api(hss).configure(latency_ms=300)  # the apply is still talking to HSS when its session goes
+    with subprocess.Popen([CLI, "apply", str(ws), "--auto-approve", "--state", pg.url(table)],
+                          env=env_for(hss), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as run:
+        try:
+            with pg.connect() as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", (_run_session(pg, hss, run),))
+            _, stderr = run.communicate(timeout=60)
+        finally:
+            run.kill()
+    assert run.returncode == 1 and "cannot write the state" in stderr, stderr
+    assert not _lock_present(pg, table), "the lock row was released over a new connection"
+    assert "force-unlock" not in stderr and "could not release" not in stderr, stderr
+    saved = tmp_path / "errored.hss-reconciler.state.json"
+    assert saved.exists() and "dropped-a" in saved.read_text()  # what HSS accepted is kept to push back
+
+
+def test_a_lost_connection_to_a_server_that_is_gone_leaves_the_lock_and_names_force_unlock(
+        pg: Postgres, caplog: pytest.LogCaptureFixture) -> None:
+    from reconciler.state.backends.location import parse_postgresql
+    from reconciler.state.backends.postgres import PostgresBackend
+
+    table = unique("gone")
+    relay = TcpProxy(pg.port)
+    backend = PostgresBackend(parse_postgresql(f"postgresql://postgres@127.0.0.1:{relay.port}/postgres"
+                                               f"?table={table}&timeout=2s"))
+    lock = backend.acquire("apply", 0)
+    relay.close()  # the connection drops, and nothing listens there any more
+    with caplog.at_level(logging.WARNING):
+        lock.release()
+    backend.close()
+    assert _lock_present(pg, table)
+    assert f"'hss-reconciler force-unlock {lock.info.id} --state " in caplog.text, caplog.text
+
+
+def test_connecting_to_a_silent_server_gives_up_after_the_urls_timeout(pg: Postgres) -> None:
+    """Before: connect_timeout was min(timeout=, 10 s), so a silent server held every run 10 s
+    whatever the URL said (and a 30 s timeout= waited only 10)."""
+    from reconciler.state.backends.location import parse_postgresql
+    from reconciler.state.backends.postgres import PostgresBackend
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts (the kernel does), never answers
+        where = parse_postgresql(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+                                 "?table=t&timeout=2s")
+        started = time.monotonic()
+        with pytest.raises(StateError, match="cannot connect"):
+            PostgresBackend(where)
+        assert 1.9 <= time.monotonic() - started < 5
+    backend = PostgresBackend(parse_postgresql(pg.url(unique("patient")) + "&timeout=30s"))
+    try:
+        assert backend._conn.info.get_parameters()["connect_timeout"] == "30"
     finally:
         backend.close()

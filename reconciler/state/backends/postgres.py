@@ -22,7 +22,12 @@ shape is refused in one line before anything is written (its columns are
 checked against ours). Every statement is bounded: the server cancels it after
 the URL's `timeout=` (60 s; statement_timeout), and should the server or the
 network go silent, a watchdog cuts the connection a little later, as the
-server's cancel could not arrive. The lock row waits no longer than
+server's cancel could not arrive. Connecting waits as long as `timeout=` says
+too (libpq's connect_timeout, 2 s at least; per address the host name has).
+A run whose connection was lost (the server restarted, its session was
+terminated, the watchdog cut it) connects once more, within `timeout=`, to
+delete its lock row on the way out, so the next run is not blocked until
+someone runs force-unlock; only if that fails too does the warning name it. The lock row waits no longer than
 --lock-timeout for a transaction that holds it uncommitted (someone's stuck
 psql session), and the error names that session. Outside loopback the
 connection must be encrypted (sslmode require or stronger, the default there).
@@ -34,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -53,7 +59,7 @@ from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, no_lock, w
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
-MAX_CONNECT_TIMEOUT = 10  # seconds (libpq's connect_timeout; it takes 2 at least)
+MIN_CONNECT_TIMEOUT = 2  # seconds: libpq's connect_timeout takes whole seconds, 2 at least
 WATCHDOG_GRACE = 2.0  # seconds past statement_timeout before the connection is cut from our side
 MIN_LOCK_WAIT = 0.5  # seconds a lock row insert may wait on another transaction, even with --lock-timeout 0
 # Serialises the CREATE TABLE IF NOT EXISTS of concurrent first runs (they race on pg_type otherwise).
@@ -101,7 +107,7 @@ class PostgresBackend:
             extra["sslmode"] = sslmode
         try:
             conn = psycopg.connect(host=w.host, port=w.port, user=w.user, dbname=w.dbname,
-                                   connect_timeout=max(2, min(MAX_CONNECT_TIMEOUT, int(w.timeout))),
+                                   connect_timeout=max(MIN_CONNECT_TIMEOUT, math.ceil(w.timeout)),
                                    application_name="hss-reconciler",
                                    options=f"-c statement_timeout={int(w.timeout * 1000)}", **extra)
         except psycopg.Error as exc:
@@ -110,28 +116,45 @@ class PostgresBackend:
         return conn
 
     @contextlib.contextmanager
-    def _statement(self, doing: str) -> Iterator[psycopg.Connection[Any]]:
+    def _statement(self, doing: str, within: float | None = None) -> Iterator[psycopg.Connection[Any]]:
         """One transaction on the connection, committed on leaving; a psycopg error becomes one
         StateError line. Bounded twice: statement_timeout on the server, and a watchdog here that
         cuts the connection if even the server's cancel does not arrive (a silent server or network).
+        `within` (seconds) bounds this transaction more tightly than timeout= does.
         """
+        limit = self.where.timeout if within is None else min(within, self.where.timeout)
         with self._guard:
             if self._cut:
                 raise StateError(f"{self.location}: {doing} failed (the connection was cut earlier: the "
                                  "server had stopped answering)")
-            watchdog = threading.Timer(self.where.timeout + WATCHDOG_GRACE, self._cut_connection)
+            watchdog = threading.Timer(limit + WATCHDOG_GRACE, self._cut_connection)
             watchdog.daemon = True
             watchdog.start()
             try:
                 with self._conn.transaction():
+                    if within is not None:
+                        self._conn.execute("SELECT set_config('statement_timeout', %s, true)",
+                                           (f"{max(1, int(limit * 1000))}ms",))
                     yield self._conn
             except psycopg.Error as exc:
                 if self._cut:
                     raise StateError(f"{self.location}: {doing} failed: the server did not answer within "
-                                     f"{self.where.timeout:g} s (timeout= in the URL)") from None
+                                     f"{limit:g} s (timeout= in the URL)") from None
                 raise StateError(f"{self.location}: {doing} failed ({_first_line(exc)})") from None
             finally:
                 watchdog.cancel()
+
+    def _lost(self) -> bool:
+        """Whether the connection is gone (closed by the server or the network, or cut by the watchdog)."""
+        return self._cut or self._conn.closed or self._conn.broken
+
+    def _reconnect(self) -> None:
+        """Replace a lost connection with a new one (StateError if that fails: the old one stays cut)."""
+        with self._guard:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = self._connect()
+            self._cut = False
 
     def _cut_connection(self) -> None:
         """The watchdog: shut the socket down, so the statement waiting on it fails at once."""
@@ -284,10 +307,22 @@ class PostgresBackend:
                              f"force-unlock {lock_id} --state {self.location}'") from None
 
     def _release(self, info: LockInfo) -> None:
-        """Delete our lock row; never raises (it runs on the way out)."""
+        """Delete our lock row; never raises (it runs on the way out).
+
+        If the connection was lost, one new connection is made for it, the whole attempt
+        within timeout=: a lock row left behind blocks every later run until force-unlock.
+        """
         try:
-            deleted = self._run("releasing the state lock", sql.SQL(
-                "DELETE FROM {} WHERE id = 1 AND lock_id = %s").format(self._lock), (info.id,))[0][0]
+            try:
+                deleted = self._delete_lock(info, None)
+            except StateError:
+                if not self._lost():
+                    raise
+                deadline = time.monotonic() + self.where.timeout
+                LOG.info("%s: the connection was lost; connecting again to release the state lock",
+                         self.location)
+                self._reconnect()
+                deleted = self._delete_lock(info, max(deadline - time.monotonic(), 0.001))
             if deleted != 1:
                 LOG.warning("the state lock %s on %s was already removed (force-unlock?)", info.id,
                             self.location)
@@ -295,6 +330,13 @@ class PostgresBackend:
             LOG.warning("could not release the state lock on %s (%s); once that is fixed, run "
                         "'hss-reconciler force-unlock %s --state %s'", self.location,
                         str(exc).removeprefix(f"{self.location}: "), info.id, self.location)
+
+    def _delete_lock(self, info: LockInfo, within: float | None) -> int:
+        """Delete our lock row (and only ours); how many rows went (1, or 0 if it was gone)."""
+        with self._statement("releasing the state lock", within) as conn:
+            cursor = conn.execute(sql.SQL("DELETE FROM {} WHERE id = 1 AND lock_id = %s").format(self._lock),
+                                  (info.id,))
+            return cursor.rowcount
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         rows = self._run("reading the state lock",
