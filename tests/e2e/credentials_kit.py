@@ -101,6 +101,19 @@ def write_target(directory: Path, count: int, *, project: str = PROJECT, endpoin
     return path
 
 
+def assert_plan_refused(vending: Vending, tmp_path: Path, env: dict[str, str], said: str,
+                        secret: str) -> None:
+    """A plan with a refused credential: exit 1 saying ``said``, never ``secret``; nothing sent to HSS."""
+    from tests.e2e.conftest import run_cli  # conftest imports this module
+
+    write_target(tmp_path / "ws", 1)
+    result = run_cli("plan", str(tmp_path / "ws"), env=env)
+    assert result.code == 1, result.output
+    assert said in result.stderr
+    assert secret not in result.output and "Traceback" not in result.output
+    assert vending.responses() == {}, "nothing may reach HSS without credentials"
+
+
 def write_profiles(home: Path, sections: dict[str, dict[str, str]]) -> Path:
     """``~/.huaweicloud/credentials`` in the SDK's INI format."""
     path = home / ".huaweicloud" / "credentials"

@@ -17,6 +17,7 @@ from tests.e2e.credentials_kit import (
     OIDC_PROVIDER_URN,
     PROJECT,
     Vending,
+    assert_plan_refused,
     chain_env,
     write_target,
 )
@@ -46,12 +47,7 @@ def test_a_refused_id_token_is_one_line_naming_sts_never_the_token(vending: Vend
     wrong = "eyJ" + "w" * 40
     env = chain_env(tmp_path / "home", HSS_ENDPOINT=vending.server.url,
                     **_oidc_env(vending.server.url, tmp_path / "unread"), **{oidc.ID_TOKEN_VARIABLE: wrong})
-    write_target(tmp_path / "ws", 1)
-    result = run_cli("plan", str(tmp_path / "ws"), env=env)
-    assert result.code == 1, result.output
-    assert "OIDC at STS: STS refused the ID token (401" in result.stderr
-    assert wrong not in result.output and "Traceback" not in result.output
-    assert vending.responses() == {}, "nothing may reach HSS without credentials"
+    assert_plan_refused(vending, tmp_path, env, "OIDC at STS: STS refused the ID token (401", wrong)
 
 
 @pytest.mark.parametrize(("extra", "said"), [

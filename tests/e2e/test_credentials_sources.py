@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import run_cli
-from tests.e2e.credentials_kit import IDP_ID, Vending, chain_env, write_profiles, write_target
+from tests.e2e.credentials_kit import (
+    IDP_ID,
+    Vending,
+    assert_plan_refused,
+    chain_env,
+    write_profiles,
+    write_target,
+)
 
 SHORT_LIFETIME = 1.0
 
@@ -81,12 +88,7 @@ def test_a_refused_id_token_is_one_line_naming_the_source_never_the_token(vendin
     env = chain_env(tmp_path / "home", HSS_ENDPOINT=vending.server.url,
                     HUAWEICLOUD_SDK_IDP_ID=IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE=str(token_file),
                     HUAWEICLOUD_SDK_IAM_ENDPOINT=vending.server.url)
-    write_target(tmp_path / "ws", 1)
-    result = run_cli("plan", str(tmp_path / "ws"), env=env)
-    assert result.code == 1, result.output
-    assert "IdP federation: IAM refused the ID token (401" in result.stderr
-    assert wrong not in result.output and "Traceback" not in result.output
-    assert vending.responses() == {}, "nothing may reach HSS without credentials"
+    assert_plan_refused(vending, tmp_path, env, "IdP federation: IAM refused the ID token (401", wrong)
 
 
 def test_no_credentials_anywhere_is_one_line(vending: Vending, tmp_path: Path) -> None:

@@ -75,18 +75,18 @@ def test_a_failed_tls_handshake_moves_on_as_in_the_sdk(vending: Vending) -> None
 
 @pytest.fixture
 def hang_up() -> Iterator[str]:
-    """A loopback port that accepts a connection, reads the request, and closes without answering."""
+    """A loopback port that accepts one connection, reads the request, and closes without answering."""
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
     seen: list[bytes] = []
 
     def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                seen.append(connection.recv(65536))
+        try:
+            connection, _ = listener.accept()
+        except OSError:
+            return
+        with connection:
+            seen.append(connection.recv(65536))
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
