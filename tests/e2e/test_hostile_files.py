@@ -13,9 +13,11 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from reconciler.state.lock import acquire
+from reconciler.state.model import State
 from tests.e2e.conftest import CLI, Hss, Result
 from tests.e2e.workspaces import Api, env_for, registry, write_workspace
 
@@ -129,3 +131,34 @@ def test_a_symlinked_state_is_locked_beside_its_target(hss: Hss, tmp_path: Path)
         line = _one_error_line(_run("apply", ".", "--auto-approve", hss=hss, cwd=ws))
     assert line.startswith(f"Error: {STATE}: the state is locked by ") and held.info.id in line, line
     assert _sent(hss) == {} and not real.exists()
+
+
+def test_a_link_re_pointed_while_apply_runs_does_not_redirect_its_writes(hss: Hss, tmp_path: Path) -> None:
+    """The run writes the file it locked, resolved when it opened the state; the link's new target
+    (another team's state, say) is left exactly as it was."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    locked, other = shared / "prod.state.json", shared / "staging.state.json"
+    other.write_text("not touched\n")
+    locked.write_bytes(State().serialize())
+    ws = write_workspace(tmp_path / "ws", [registry("alpha")])
+    (ws / STATE).symlink_to(locked)
+    Api(hss).configure(latency_ms=300)  # time to re-point the link between the lock and the first write
+    with subprocess.Popen([CLI, "apply", ".", "--auto-approve"], env=env_for(hss), cwd=ws, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        try:
+            deadline = time.monotonic() + 30
+            while not (shared / (locked.name + ".lock")).exists() and run.poll() is None:
+                assert time.monotonic() < deadline, "the run never took its lock"
+                time.sleep(0.005)
+            fresh = ws / (STATE + ".new")
+            fresh.symlink_to(other)
+            os.replace(fresh, ws / STATE)
+            _, stderr = run.communicate(timeout=60)
+        finally:
+            run.kill()
+    assert run.returncode == 0, stderr
+    assert [e["registry_name"] for e in json.loads(locked.read_text())["registries"]] == ["alpha"]
+    assert other.read_text() == "not touched\n" and (ws / STATE).resolve() == other
+    assert sorted(p.name for p in shared.iterdir()) == [
+        "prod.state.json", "prod.state.json.backup", "staging.state.json"], "no lock left, nothing beside"
