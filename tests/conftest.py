@@ -119,7 +119,8 @@ AT_START = {home: snapshot(home) for home in _GUARDED}  # before any test module
 # The checkout itself: a test that writes a relative path (a state file, an errored file) lands
 # in the working directory, the repository root. Caches and venvs are the tools' own.
 CHECKOUT = Path(__file__).resolve().parents[1]
-_TOOL_DIRS = {".git", ".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__", "node_modules"}
+_TOOL_DIRS = {".git", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".import_linter_cache", ".grimp_cache",
+              "__pycache__", "node_modules"}
 
 
 def checkout_snapshot() -> Snapshot:
