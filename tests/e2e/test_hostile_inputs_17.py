@@ -116,7 +116,8 @@ def test_a_saved_plan_is_applied_as_planned_or_refused_with_hss_sent_nothing(
     plan_file.write_text(json.dumps(forged))
     stale = cli(hss, "apply", str(plan_file))
     assert stale.code == 4, stale.output
-    assert "a refresh-only plan and a fresh plan is not" in stale.stderr
+    # Re-planned as the refresh-only plan it claims to be, which moves and updates nothing.
+    assert "beta: the plan file would move it; a fresh plan does not" in stale.stderr
     assert set(_sent(api, before)) == {"ListRegistry"}
     assert state_of(ws) == state and sorted(api.by_name()) == ["alpha", "gamma"]
 
