@@ -189,8 +189,12 @@ def _request_timeout(text: str) -> float:
     return seconds
 
 
-def _request_timeout_option(parser: argparse.ArgumentParser) -> None:
-    """Every command that calls HSS bounds each call (engine Connection.request_timeout)."""
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    """Every command that calls HSS: TLS verification, and a bound on each call
+    (engine Connection.request_timeout)."""
+    parser.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
+    parser.add_argument("--insecure", action="store_true",
+                        help="do not verify TLS certificates (prints a warning; never in production)")
     parser.add_argument("--request-timeout", type=_request_timeout, default=60.0, metavar="DURATION",
                         help="the most one HSS call may take, retries included, e.g. 30s or 2m "
                              "(default: 60s)")
@@ -227,10 +231,7 @@ def _workspace(detailed: bool) -> _Parser:
                     help="delete nothing from HSS: forget undeclared registries; refuse a replace")
     ws.add_argument("--parallelism", type=_parallelism, default=10, metavar="N",
                     help=f"concurrent HSS calls, 1 to {MAX_PARALLELISM} (default: 10)")
-    ws.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
-    ws.add_argument("--insecure", action="store_true",
-                    help="do not verify TLS certificates (prints a warning; never in production)")
-    _request_timeout_option(ws)
+    _connection_options(ws)
     ws.add_argument("--format", choices=FORMATS, default="text",
                     help="text for people, json for machines (schemas/plan, apply-output and "
                          "show-output.schema.json), "
@@ -369,9 +370,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _state_file(p, "beside TARGET_FILE")
     _locking(p, writes=True)
     _input(p, asks=False)
-    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
-    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    _request_timeout_option(p)
+    _connection_options(p)
 
     p = sub.add_parser("export", parents=[common], formatter_class=formatter, epilog_of=epilog,
                        help="write a registry file for the registries a target already has in HSS",
@@ -389,9 +388,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help="leave out the registries this state manages: a file, s3:// or postgresql:// URL, as "
                         "plan takes (default: HSS_STATE, if set); only read, never locked")
     p.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
-    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
-    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    _request_timeout_option(p)
+    _connection_options(p)
 
     p = sub.add_parser("state", parents=[common], formatter_class=formatter, epilog_of=exit_codes,
                        help="inspect, edit or move the state: list, show, rm, pull, push, migrate",
@@ -434,9 +431,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                    "example:\n  hss-reconciler upload-command jfrog-build registries/")
     p.add_argument("name", metavar="NAME", help="registry name or address")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    p.add_argument("--ca-bundle", metavar="FILE", help="extra CA bundle for TLS verification")
-    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    _request_timeout_option(p)
+    _connection_options(p)
 
     p = sub.add_parser("force-unlock", parents=[common], formatter_class=formatter,
                        epilog_of=exit_codes,
