@@ -33,17 +33,18 @@ _PLANNING_OPTIONS = (("--target", lambda a: bool(a.target)), ("--no-destroy", la
 def _saved_plan(args: argparse.Namespace) -> SavedPlan | None:
     """The saved plan `apply FILE` names; refused with an option that would plan differently.
 
-    Read silently, `apply --refresh-only FILE` would send the saved plan's changes
+    Read silently, `apply --refresh-only FILE` would send a normal saved plan's changes
     to HSS, and `apply --target x FILE` would run every change, not x's.
     """
     if len(args.paths) != 1 or not looks_like_plan_file(Path(args.paths[0])):
         return None
     source = args.paths[0]
     if args.refresh_only:
-        raise ReconcilerError(f"--refresh-only: {source} is a saved plan, whose changes would be sent to "
-                              "HSS as reviewed; a refresh-only apply changes nothing in HSS. Run "
-                              "'hss-reconciler apply --refresh-only PATH...' with the registry files. "
-                              "Nothing was changed.")
+        raise ReconcilerError(f"--refresh-only: {source} is a saved plan, applied exactly as it was "
+                              "planned: a plan saved with 'plan --refresh-only -out' records its drift with "
+                              "plain 'apply FILE', and any other plan would change HSS. For a "
+                              "refresh-only apply of the registry files run "
+                              "'hss-reconciler apply --refresh-only PATH...'. Nothing was changed.")
     given = [name for name, test in _PLANNING_OPTIONS if test(args)]
     if given:
         raise ReconcilerError(f"{given[0]}: {source} is a saved plan, applied exactly as it was planned, so "
