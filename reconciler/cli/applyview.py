@@ -12,7 +12,7 @@ from reconciler.engine.applying import ApplyOutcome
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Plan
 from reconciler.render.formats import render_result_as
-from reconciler.render.results import render_outputs, render_wait
+from reconciler.render.results import counts_text, render_outputs, render_wait
 
 VERBS = {
     Action.CREATE: ("Creating", "Creation"),
@@ -60,10 +60,7 @@ def reporter(say: Callable[[str], None], out: Output) -> Callable[[ApplyEvent], 
 
 
 def summary(result: ApplyResult) -> str:
-    imported = f"{result.imported} imported, " if result.imported else ""
-    moved = f"{result.moved} moved, " if result.moved else ""
-    return (f"Resources: {imported}{moved}{result.added} added, {result.changed} changed, "
-            f"{result.destroyed} destroyed.")
+    return f"Resources: {counts_text(result)}."
 
 
 def where_recorded(result: ApplyResult) -> str:
@@ -97,6 +94,7 @@ def _headline(plan: Plan, result: ApplyResult) -> str:
 
 
 def problems(outcome: ApplyOutcome, wait_timeout: float) -> list[str]:
+    """Why the apply is not ok (`ApplyOutcome.ok` decides; this only words it), one line each."""
     result, waited = outcome.result, outcome.waited
     failed = _headline(outcome.plan, result)
     found = [f"{failed}{summary(result)} {where_recorded(result)}"] if result.failed or result.unrecorded \
@@ -118,20 +116,20 @@ def report(outcome: ApplyOutcome, fmt: str, wait_timeout: float, out: Output) ->
         if fmt != "text":
             out.print(render_result_as(fmt, outcome.plan, None, None, None))
         return 0
-    found = problems(outcome, wait_timeout)
     for address, reason in outcome.outputs.failures.items():
         out.warn(f"{address}: could not get the upload commands ({reason}); "
                  "run 'hss-reconciler upload-command NAME' later")
+    complete = f"Apply complete! {summary(outcome.result)}" if outcome.ok else ""
     if fmt == "text":
         if outcome.waited is not None:
             out.print(render_wait(outcome.waited, out.palette))
-        if not found:
-            out.print("\n" + out.palette.paint(f"Apply complete! {summary(outcome.result)}", "green"))
+        if complete:
+            out.print("\n" + out.palette.paint(complete, "green"))
         if outcome.outputs.commands:
             out.print("\n" + render_outputs(outcome.outputs))
     else:
-        out.info("" if found else f"Apply complete! {summary(outcome.result)}")
+        out.info(complete)
         out.print(render_result_as(fmt, outcome.plan, outcome.result, outcome.outputs, outcome.waited))
-    for problem in found:
+    for problem in problems(outcome, wait_timeout):
         out.error(problem)
-    return 1 if found else 0
+    return 0 if outcome.ok else 1

@@ -39,6 +39,16 @@ def render_outputs(outputs: UploadCommands) -> str:
     return "\n".join(lines)
 
 
+def counts_text(result: ApplyResult) -> str:
+    """What an apply did, as "1 imported, 1 moved, 2 added, 0 changed, 0 destroyed" (ours only when not 0).
+
+    The one wording of what an apply did, shared by the text summary and the markdown comment.
+    """
+    imported = f"{result.imported} imported, " if result.imported else ""
+    moved = f"{result.moved} moved, " if result.moved else ""
+    return f"{imported}{moved}{result.added} added, {result.changed} changed, {result.destroyed} destroyed"
+
+
 def _failures(result: ApplyResult) -> list[tuple[Change, str]]:
     """The changes that failed, and those HSS accepted that the state file could not record.
 
@@ -90,9 +100,7 @@ def render_apply_markdown(plan: Plan, result: ApplyResult | None, outputs: Uploa
     if result is not None:
         failures = _failures(result)
         status = "failed" if failures else "complete"
-        moved = f"{result.moved} moved, " if result.moved else ""
-        parts.append(f"**Apply {status}:** {moved}{result.added} added, {result.changed} changed, "
-                     f"{result.destroyed} destroyed, {len(failures)} failed.")
+        parts.append(f"**Apply {status}:** {counts_text(result)}, {len(failures)} failed.")
     for address, item in sorted((outputs.commands if outputs else {}).items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
         parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")
