@@ -28,7 +28,7 @@ from typing import Any
 
 from reconciler.apply.bodies import add_body, update_body
 from reconciler.apply.events import STILL_RUNNING_EVERY, ApplyEvent, Phase, Reporter, ignore
-from reconciler.apply.idlookup import learn_ids
+from reconciler.apply.idlookup import find_id, found_after_refusal, learn_ids, still_ours
 from reconciler.apply.pacing import AdaptivePace
 from reconciler.config.envcheck import resolve_passwords
 from reconciler.config.model import DesiredRegistry
@@ -302,9 +302,9 @@ class _Run:
         if registry_id is None and change.action is not Action.CREATE:
             # A state entry whose add was accepted but whose id was never learned, planned
             # without a refresh (which would have found it): find it by name now.
-            registry_id = self._find(client, change.name)
+            registry_id = find_id(client, change.name)
         elif registry_id is not None and not self.refreshed and change.action is not Action.CREATE:
-            registry_id = self._still_ours(client, change.name, registry_id, gone_ok=change.action.destroys)
+            registry_id = still_ours(client, change.name, registry_id, gone_ok=change.action.destroys)
         if change.action.destroys:
             self._delete(client, change.address, registry_id)
             if change.action is Action.DELETE:
@@ -342,9 +342,9 @@ class _Run:
         old_client = self.clients[source.target]
         old_id = change.registry_id
         if old_id is None:  # its add was accepted but its id never learned
-            old_id = self._find(old_client, source.name)
+            old_id = find_id(old_client, source.name)
         elif not self.refreshed:
-            old_id = self._still_ours(old_client, source.name, old_id, gone_ok=True)
+            old_id = still_ours(old_client, source.name, old_id, gone_ok=True)
         registry = _declared(change)
         if not change.creates_first:
             self._delete(old_client, source.address, old_id)
@@ -387,7 +387,7 @@ class _Run:
             except AddOutcomeUnknown as exc:
                 logger.info("%s: %s; listing by name before anything else", registry.address, exc)
                 try:
-                    registry_id = self._find(client, registry.name)
+                    registry_id = find_id(client, registry.name)
                 except ApiError as find_exc:
                     raise AddOutcomeUnknown(f"{exc}; checking by name failed too ({find_exc}). "
                                             "The next plan adopts it if it exists") from None
@@ -397,7 +397,7 @@ class _Run:
                     raise
                 return self._adopt_found(registry, registry_id)
             except ApiError as exc:
-                found = self._found_after_refusal(client, registry, exc)
+                found = found_after_refusal(client, registry.name, exc)
                 if found is None:
                     raise
                 registry_id = str(found["id"])
@@ -413,17 +413,6 @@ class _Run:
         entry = self._entry(registry, None, registry.password_version)
         self.checkpointer.commit_soon(lambda state: state.put(entry))
         return ID_LATER
-
-    @staticmethod
-    def _found_after_refusal(client: HssClient, registry: DesiredRegistry,
-                             refusal: ApiError) -> dict[str, Any] | None:
-        """After a 400 on add: the same-named registry HSS has, if there is one (else None)."""
-        if refusal.status != 400:  # throttled, auth, unreachable: not about this name
-            return None
-        try:
-            return _Run._named(client, registry.name)
-        except ApiError:
-            return None  # the refusal is the better message
 
     @staticmethod
     def _refuse_someone_elses(registry: DesiredRegistry, found: dict[str, Any]) -> None:
@@ -444,40 +433,6 @@ class _Run:
                     registry_id)
         self._record(registry, registry_id, registry.password_version)
         return registry_id
-
-    @staticmethod
-    def _still_ours(client: HssClient, name: str, registry_id: str, *, gone_ok: bool) -> str | None:
-        """The recorded id, if HSS still has it under the recorded `name`; None if it is gone (`gone_ok`).
-
-        A plan made without a refresh never saw HSS: a state edited or merged by hand
-        could send this update or delete to someone else's registry. So the id is
-        looked up, in this target, right before anything touches it.
-        """
-        listed = client.list_registries(registry_id=registry_id)
-        found = [r for r in listed if str(r.get("id")) == registry_id]
-        if not found:
-            if gone_ok:
-                return None  # already gone: the goal of a delete is met
-            raise ReconcilerError(f"HSS has no registry with the recorded id {registry_id} any more; "
-                                  "run plan (with refresh) again")
-        listed_name = found[0].get("registry_name")
-        if listed_name != name:
-            raise ReconcilerError(f"the state records id {registry_id}, but in HSS that id is the registry "
-                                  f"{listed_name!r}, not {name!r}; it was left untouched. Fix the state "
-                                  f"('hss-reconciler state rm {name}') and plan again.")
-        return registry_id
-
-    @staticmethod
-    def _named(client: HssClient, name: str) -> dict[str, Any] | None:
-        """The registry named exactly `name`, or None if HSS has none."""
-        found = client.find_registries(name)
-        return found[0] if found else None
-
-    @staticmethod
-    def _find(client: HssClient, name: str) -> str | None:
-        """The id of the registry named exactly `name`, or None if HSS has none."""
-        found = _Run._named(client, name)
-        return str(found["id"]) if found else None
 
     @staticmethod
     def _entry(registry: DesiredRegistry, registry_id: str | None,

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.apply.idlookup import by_id
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands, needs_upload_command
 from reconciler.engine.names import resolve_address
 from reconciler.engine.session import Session
@@ -53,8 +54,7 @@ def import_registry(session: Session, name: str, registry_id: str, declared_in: 
         raise ReconcilerError(f"{address}: already managed (id {known.registry_id}); to import another "
                               "registry under this name, run 'hss-reconciler state rm' first")
     client = session.clients([session.desired.targets[registry.target]])[registry.target]
-    found = client.list_registries(registry_id=registry_id)
-    live = next((item for item in found if str(item.get("id")) == registry_id), None)
+    live = by_id(client, registry_id)
     if live is None:
         raise ReconcilerError(f"{registry_id}: no registry with this id in {registry.target}")
     if live.get("registry_name") != registry.name:
