@@ -5,7 +5,7 @@ shared store; anything else is a local path, handled exactly as before. Each
 store is one module here, imported only when a URL names it, so a plan on a
 local state never pays for an S3 signer, an XML parser or libpq.
 
-    base.py      the interface every store implements (read, compare-and-swap write, lock, history)
+    base.py      the interface every store implements (read, compare-and-swap write, lock)
     location.py  parsing and checking the URLs (no network, no client imports)
     local.py     the local file as a backend, for `state push/pull/migrate`
     s3.py        any S3-compatible store, over httpx, signed by sigv4.py

@@ -2,9 +2,10 @@
 
 A backend knows nothing of the state's meaning: it reads the bytes with a
 version token, writes new bytes only if the token still matches
-(compare-and-swap), takes and releases the lock, and lists the versions it
-kept. The meaning (lineage, serial, never going backwards) is checked above it,
-in shared.py and engine/statefile.py, once for every backend.
+(compare-and-swap), and takes and releases the lock. The versions it keeps
+(object versioning, a history table, `.backup`) are the store's own affair.
+The meaning (lineage, serial, never going backwards) is checked above it, in
+shared.py and engine/statefile.py, once for every backend.
 
 The version token is opaque: an S3 ETag, a PostgreSQL serial, a local file's
 digest. `None` means "no state yet": writing with `expected=None` creates the
@@ -46,15 +47,6 @@ class Snapshot:
         return self
 
 
-@dataclass(frozen=True)
-class Revision:
-    """One version a backend kept (object versioning, a history table, the `.backup` file)."""
-
-    serial: int | None
-    saved: str  # when, as the store reports it
-    ref: str  # the store's own name for it: a version id, a history row, a path
-
-
 class ConcurrentWrite(StateError):
     """The stored state is no longer the version this run read: someone else wrote it."""
 
@@ -92,10 +84,6 @@ class Backend(Protocol):
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock if its id is `lock_id`; what was removed."""
-        ...
-
-    def history(self, limit: int = 20) -> list[Revision]:
-        """The versions kept, newest first."""
         ...
 
     def close(self) -> None: ...

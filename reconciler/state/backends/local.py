@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
+from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.lock import LockInfo, StateLock, force_unlock
-from reconciler.state.store import StateStore, backup_path
+from reconciler.state.store import StateStore
 
 
 def _digest(raw: bytes | None) -> str | None:
@@ -45,10 +45,6 @@ class LocalBackend:
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         return force_unlock(self.path, lock_id, self._store.real)
-
-    def history(self, limit: int = 20) -> list[Revision]:
-        backup = backup_path(self._store.real)
-        return [Revision(None, "", str(backup))] if backup.exists() and limit > 0 else []
 
     def close(self) -> None:
         """Nothing to close."""

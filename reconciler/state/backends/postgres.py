@@ -52,7 +52,7 @@ from psycopg import sql
 
 from reconciler.errors import StateError
 from reconciler.secrets import Secret
-from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
+from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import PgLocation, loopback, unprotected_sslmode
 from reconciler.state.jsonshape import ShapeError, load_json
 from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, no_lock, wait_for_lock
@@ -235,13 +235,6 @@ class PostgresBackend:
                 "INSERT INTO {} (lineage, serial, body) VALUES (%s, %s, %s) "
                 "ON CONFLICT DO NOTHING").format(self._history), (lineage, serial, payload))
         return str(serial)
-
-    def history(self, limit: int = 20) -> list[Revision]:
-        rows = self._run("listing the state's versions", sql.SQL(
-            "SELECT serial, saved, lineage FROM {} ORDER BY saved DESC, serial DESC LIMIT %s").format(
-            self._history), (max(1, limit),))
-        return [Revision(int(serial), saved.isoformat(), f"{lineage}/{serial}")
-                for serial, saved, lineage in rows]
 
     # --- the lock -------------------------------------------------------------------------------
 

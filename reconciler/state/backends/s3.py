@@ -10,7 +10,7 @@ overwrite each other's state, silently, which is how Terraform's S3 lock fails
 on OBS. So before the first lock or write of a run, two writes that an honest
 store must refuse are sent to the probe object; if either is accepted, the run
 stops and says what to do instead. Previous versions are kept by the bucket's
-versioning (`history`); the README says to enable it.
+versioning; the README says to enable it.
 
 Before the first lock or write of a run, the bucket's versioning is checked
 too (GET ?versioning): issue 18 promises that every previous state is kept, and
@@ -44,7 +44,7 @@ import httpx
 
 from reconciler.errors import ReconcilerError, StateError
 from reconciler.secrets import Secret
-from reconciler.state.backends.base import ConcurrentWrite, Revision, Snapshot
+from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import S3Location
 from reconciler.state.backends.sigv4 import sign
 from reconciler.state.jsonshape import ShapeError, load_json
@@ -53,7 +53,6 @@ from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
 MAX_ERROR_BYTES = 64 * 1024
-MAX_LISTING_BYTES = 4 * 1024 * 1024
 HEAD_LIMIT = 1 << 62
 # Per socket operation; the whole exchange is bounded by the URL's timeout= (Exchange below).
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -209,27 +208,6 @@ class S3Backend:
         if response.status_code != 200:
             raise self._fail(response, doing)
         return response.headers.get("etag")
-
-    def history(self, limit: int = 20) -> list[Revision]:
-        import xml.etree.ElementTree as ET
-
-        doing = "listing the state's versions"
-        query = f"max-keys={max(1, min(limit, 1000))}&prefix={quote(self.where.key, safe='')}&versions="
-        response = self._call("GET", "", query=query, limit=MAX_LISTING_BYTES, doing=doing)
-        if response.status_code != 200:
-            raise self._fail(response, doing)
-        try:
-            root = ET.fromstring(response.content)
-        except ET.ParseError as exc:
-            raise StateError(f"{self.location}: {doing}: the answer is not XML ({exc})") from None
-        found = []
-        for element in root:
-            if element.tag.rpartition("}")[2] != "Version":
-                continue
-            fields = {child.tag.rpartition("}")[2]: child.text or "" for child in element}
-            if fields.get("Key") == self.where.key:
-                found.append(Revision(None, fields.get("LastModified", ""), fields.get("VersionId", "")))
-        return found[:limit]
 
     # --- the lock -------------------------------------------------------------------------------
 
