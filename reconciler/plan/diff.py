@@ -52,9 +52,17 @@ class DiffRules:
     only: Collection[str] = ()  # registry names or addresses; empty means all
 
 
+def selects(only: Collection[str], name: str, address: str) -> bool:
+    """Whether --target's `only` (names or addresses; empty: everything) selects this registry.
+
+    The one rule for every kind of plan (normal, refresh-only, the halves of a move).
+    """
+    return not only or name in only or address in only
+
+
 def planner_selects(rules: DiffRules, where: Change | MovedFrom) -> bool:
     """Whether `rules.only` selects the registry at `where` (by name or address)."""
-    return not rules.only or where.name in rules.only or where.address in rules.only
+    return selects(rules.only, where.name, where.address)
 
 
 def unmatched_selections(only: Collection[str], desired: Desired, state: State) -> list[str]:
@@ -96,10 +104,6 @@ class _Planner:
                                               "planned against. Nothing was planned.")
                     index[ident] = item
 
-    def _selected(self, target: TargetKey, name: str) -> bool:
-        only = self.rules.only
-        return not only or name in only or f"{target}/{name}" in only
-
     def _live_for(self, entry: StateEntry) -> LiveRegistry | None:
         """The live registry a state entry manages: its id, in its target, under its name.
 
@@ -123,9 +127,8 @@ class _Planner:
         for address in addresses:
             registry = self.desired.registries.get(address)
             entry = self.state.entries.get(address)
-            target = registry.target if registry else entry.target  # type: ignore[union-attr]
             name = registry.name if registry else entry.name  # type: ignore[union-attr]
-            if not self._selected(target, name):
+            if not selects(self.rules.only, name, address):
                 continue
             if registry is not None and entry is not None:
                 self._declared_and_managed(registry, entry)

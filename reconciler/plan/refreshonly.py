@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from reconciler.config.model import Desired
-from reconciler.plan.diff import Live, live_matcher
+from reconciler.plan.diff import Live, live_matcher, selects
 from reconciler.plan.model import Drift, LiveStatus, Plan
 from reconciler.registry import changed_fields
 from reconciler.state.model import State, StateEntry
@@ -33,7 +33,7 @@ def refresh_only_plan(desired: Desired, state: State, live: Live, only: Collecti
     matching = live_matcher(desired, state, live)
     for address in sorted(state.entries):
         entry = state.entries[address]
-        if only and entry.name not in only and address not in only:
+        if not selects(only, entry.name, address):
             continue
         found = matching(entry)
         if found is None:
