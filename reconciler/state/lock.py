@@ -431,6 +431,13 @@ def _release_if_owner(owner: int, release: Callable[[], None]) -> None:
         release()
 
 
+def check_unlock_id(where: str, lock_id: str, held_id: str, holder: LockInfo) -> None:
+    """Refuse force-unlock of `where` with an id that is not the lock's; one wording for every store."""
+    if held_id != lock_id.strip():
+        raise StateError(f"{where}: lock id {lock_id} does not match the lock held by "
+                         f"{holder.describe()}; nothing was released")
+
+
 def force_unlock(state_path: Path, lock_id: str, real: Path | None = None) -> LockInfo:
     """Remove the lock on `state_path` if its id is `lock_id`; returns what was removed."""
     path = lock_path(state_path, real)
@@ -446,9 +453,7 @@ def force_unlock(state_path: Path, lock_id: str, real: Path | None = None) -> Lo
         if holder is None:
             raise StateError(f"{state_path}: there is no state lock ({path} does not exist); "
                              "nothing to release")
-        if holder.id != lock_id.strip():
-            raise StateError(f"{state_path}: lock id {lock_id} does not match the lock held by "
-                             f"{holder.describe()}; nothing was released")
+        check_unlock_id(str(state_path), lock_id, holder.id, holder)
     try:
         path.unlink()
     except FileNotFoundError:

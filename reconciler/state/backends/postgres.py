@@ -55,7 +55,14 @@ from reconciler.secrets import Secret
 from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import PgLocation, loopback, unprotected_sslmode
 from reconciler.state.jsonshape import ShapeError, load_json
-from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, no_lock, wait_for_lock
+from reconciler.state.lock import (
+    MAX_LOCK_BYTES,
+    HeldLock,
+    LockInfo,
+    check_unlock_id,
+    no_lock,
+    wait_for_lock,
+)
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
@@ -341,9 +348,7 @@ class PostgresBackend:
             holder = LockInfo.from_json(json.loads(bytes(raw)[:MAX_LOCK_BYTES]))
         except (ValueError, ShapeError):
             holder = LockInfo(held_id, "unknown", "unknown", 0, "unknown", "unknown", self.location)
-        if held_id != lock_id.strip():
-            raise StateError(f"{self.location}: lock id {lock_id} does not match the lock held by "
-                             f"{holder.describe()}; nothing was released")
+        check_unlock_id(self.location, lock_id, held_id, holder)
         self._run("releasing the state lock", sql.SQL("DELETE FROM {} WHERE id = 1 AND lock_id = %s").format(
             self._lock), (held_id,))
         return holder

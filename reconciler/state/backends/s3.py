@@ -48,7 +48,14 @@ from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import S3Location
 from reconciler.state.backends.sigv4 import sign
 from reconciler.state.jsonshape import ShapeError, load_json
-from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, no_lock, wait_for_lock
+from reconciler.state.lock import (
+    MAX_LOCK_BYTES,
+    HeldLock,
+    LockInfo,
+    check_unlock_id,
+    no_lock,
+    wait_for_lock,
+)
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
@@ -290,9 +297,7 @@ class S3Backend:
             holder, etag = self._malformed_lock(lock_id)
         if holder is None:
             raise StateError(f"{self.location}: there is no state lock; nothing to release")
-        if holder.id != lock_id.strip():
-            raise StateError(f"{self.location}: lock id {lock_id} does not match the lock held by "
-                             f"{holder.describe()}; nothing was released")
+        check_unlock_id(self.location, lock_id, holder.id, holder)
         doing = "releasing the state lock"
         response = self._call("DELETE", self._lock_key, headers={"If-Match": etag}, limit=MAX_ERROR_BYTES,
                               doing=doing)
