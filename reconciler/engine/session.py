@@ -108,6 +108,12 @@ class Session:
     def state_existed(self) -> bool:
         return self.store.exists()
 
+    def _state_version(self) -> tuple[str | None, int]:
+        """The state's lineage and serial as a saved plan records them: (None, 0) before the first apply."""
+        if not self.state_existed:
+            return None, 0
+        return self.state.lineage, self.state.serial
+
     def targets(self) -> list[TargetConfig]:
         """Declared targets plus any the state still has registries in.
 
@@ -164,12 +170,10 @@ class Session:
 
     def plan_inputs(self, paths: tuple[str, ...], options: PlanOptions) -> PlanInputs:
         """What `apply FILE` must find unchanged; paths stay as typed, so CI checkouts can move."""
-        existed = self.state_existed
+        lineage, serial = self._state_version()
         return PlanInputs(paths=list(paths) or ["."], state_path=self.store.location,
-                          lineage=self.state.lineage if existed else None,
-                          serial=self.state.serial if existed else 0,
-                          config_digest=config_digest(self.desired), destroy=options.destroy,
-                          only=list(options.targets), refreshed=options.refresh)
+                          lineage=lineage, serial=serial, config_digest=config_digest(self.desired),
+                          destroy=options.destroy, only=list(options.targets), refreshed=options.refresh)
 
     def saved_plan(self, saved: SavedPlan, source: str) -> Plan:
         """A fresh plan, if it does exactly what the saved (reviewed) plan does; else StalePlanError.
@@ -179,9 +183,7 @@ class Session:
         with its own options, and the fresh plan runs only if it equals the reviewed
         one change by change and field by field, ids included.
         """
-        existed = self.state_existed
-        why = saved.stale_because(self.state.lineage if existed else None,
-                                  self.state.serial if existed else 0, config_digest(self.desired))
+        why = saved.stale_because(*self._state_version(), config_digest(self.desired))
         fresh = None
         if not why:
             inputs = saved.inputs
