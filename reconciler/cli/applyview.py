@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 
 from reconciler.apply.events import ApplyEvent, Phase
-from reconciler.apply.executor import ApplyResult
+from reconciler.apply.result import ApplyResult
 from reconciler.cli.output import Output
 from reconciler.engine.applying import ApplyOutcome
 from reconciler.errors import ReconcilerError

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from reconciler.apply.executor import ApplyResult
+from reconciler.apply.result import ApplyResult
 from reconciler.cli.applyview import not_started, where_recorded
 from reconciler.cli.output import Output
 from reconciler.plan.model import Plan

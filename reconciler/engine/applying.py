@@ -12,8 +12,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.apply.events import STILL_RUNNING_EVERY, Reporter, ignore
-from reconciler.apply.executor import ApplyResult, apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.outputs import UploadCommands, fetch_upload_commands
+from reconciler.apply.result import ApplyResult
 from reconciler.apply.waiting import WaitResult
 from reconciler.engine.options import ApplyOptions
 from reconciler.engine.session import Session

@@ -15,8 +15,8 @@ from reconciler.plan.model import Plan
 from reconciler.render.colors import Palette
 
 if TYPE_CHECKING:
-    from reconciler.apply.executor import ApplyResult
     from reconciler.apply.outputs import UploadCommands
+    from reconciler.apply.result import ApplyResult
     from reconciler.apply.waiting import WaitResult
     from reconciler.render.managed import Managed
 

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.apply.executor import ApplyResult
 from reconciler.apply.outputs import UploadCommands
+from reconciler.apply.result import ApplyResult
 from reconciler.apply.waiting import WaitResult
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Change, Plan

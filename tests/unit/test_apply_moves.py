@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.executor import ApplyResult, apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.result import ApplyResult
 from reconciler.errors import ApiError
 from reconciler.plan.model import Action, Change, MovedFrom, Plan
 from reconciler.registry import TargetKey

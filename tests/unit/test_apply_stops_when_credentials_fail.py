@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.executor import ApplyResult, apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.result import ApplyResult
 from reconciler.cli.applyview import problems
 from reconciler.engine.applying import ApplyOutcome
 from reconciler.errors import ApiError, CredentialsFailed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.apply.executor import ApplyResult
+from reconciler.apply.result import ApplyResult
 from reconciler.cli.applyview import summary
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.registry import TargetKey

@@ -17,7 +17,8 @@ import httpx
 import pytest
 import yaml
 
-from reconciler.apply.executor import MAX_ADD_SENDS, ApplyResult, apply_plan
+from reconciler.apply.executor import MAX_ADD_SENDS, apply_plan
+from reconciler.apply.result import ApplyResult
 from reconciler.config.model import Desired
 from reconciler.config.workspace import load_workspace
 from reconciler.hss.client import HssClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.apply.executor import ApplyResult
+from reconciler.apply.result import ApplyResult
 from reconciler.cli.applyview import where_recorded
 from reconciler.plan.model import Action, Change
 from reconciler.registry import TargetKey

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.apply.executor import ApplyResult
+from reconciler.apply.result import ApplyResult
 from reconciler.cli import applyview, options
 from reconciler.cli.interrupts import StopOnSignal
 from reconciler.cli.output import Output
