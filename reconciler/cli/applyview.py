@@ -12,7 +12,7 @@ from reconciler.engine.applying import ApplyOutcome
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Plan
 from reconciler.render.formats import render_result_as
-from reconciler.render.results import counts_text, render_outputs, render_wait
+from reconciler.render.results import applied_counts, render_outputs, render_wait
 
 VERBS = {
     Action.CREATE: ("Creating", "Creation"),
@@ -60,7 +60,7 @@ def reporter(say: Callable[[str], None], out: Output) -> Callable[[ApplyEvent], 
 
 
 def summary(result: ApplyResult) -> str:
-    return f"Resources: {counts_text(result)}."
+    return f"Resources: {applied_counts(result)}."
 
 
 def where_recorded(result: ApplyResult) -> str:

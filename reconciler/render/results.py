@@ -39,7 +39,7 @@ def render_outputs(outputs: UploadCommands) -> str:
     return "\n".join(lines)
 
 
-def counts_text(result: ApplyResult) -> str:
+def applied_counts(result: ApplyResult) -> str:
     """What an apply did, as "1 imported, 1 moved, 2 added, 0 changed, 0 destroyed" (ours only when not 0).
 
     The one wording of what an apply did, shared by the text summary and the markdown comment.
@@ -100,7 +100,7 @@ def render_apply_markdown(plan: Plan, result: ApplyResult | None, outputs: Uploa
     if result is not None:
         failures = _failures(result)
         status = "failed" if failures else "complete"
-        parts.append(f"**Apply {status}:** {counts_text(result)}, {len(failures)} failed.")
+        parts.append(f"**Apply {status}:** {applied_counts(result)}, {len(failures)} failed.")
     for address, item in sorted((outputs.commands if outputs else {}).items()):
         body = "\n".join(f"{k}: {v}" for k, v in item.items()).replace("```", "'''")
         parts.append(f"Upload commands for `{address}`:\n\n```\n{body}\n```")
