@@ -59,7 +59,7 @@ class Federation:
     source: str = "environment"
 
 
-def _get(environ: Mapping[str, str], name: str) -> str | None:
+def credential_variable(environ: Mapping[str, str], name: str) -> str | None:
     """The variable's value, ``None`` when unset or empty; refused unless it is a header-safe token.
 
     An empty variable is how CI systems spell "not configured". Every
@@ -102,7 +102,7 @@ def both_or_neither(first: tuple[str, str | None], second: tuple[str, str | None
 
 def federation_from_env(environ: Mapping[str, str]) -> Federation | None:
     """IdP federation when both of its variables are set (the SDK checks it before AK/SK)."""
-    idp_id = _get(environ, IDP_ID_VARIABLE)
+    idp_id = credential_variable(environ, IDP_ID_VARIABLE)
     token_file = environ.get(ID_TOKEN_FILE_VARIABLE) or None
     if not both_or_neither((IDP_ID_VARIABLE, idp_id), (ID_TOKEN_FILE_VARIABLE, token_file)):
         return None
@@ -117,26 +117,23 @@ def configured_in_env(environ: Mapping[str, str]) -> Credentials | None:
     to fall through.
     """
     for ak_name, sk_name in AKSK_VARIABLES:
-        access_key = _get(environ, ak_name)
-        secret_value = _get(environ, sk_name)
-        if access_key and secret_value:
-            token_value = _get(environ, SECURITY_TOKEN_VARIABLE)
+        access_key = credential_variable(environ, ak_name)
+        secret_value = credential_variable(environ, sk_name)
+        secret_key = Secret(secret_value) if secret_value else None  # registered before any error
+        if both_or_neither((ak_name, access_key), (sk_name, secret_value)):
+            assert access_key is not None and secret_key is not None
+            token_value = credential_variable(environ, SECURITY_TOKEN_VARIABLE)
             return Credentials(
                 access_key=access_key,
-                secret_key=Secret(secret_value),
+                secret_key=secret_key,
                 security_token=Secret(token_value) if token_value else None,
             )
-        if access_key or secret_value:
-            if secret_value:
-                Secret(secret_value)  # register it, so no later message can show it
-            missing, present = (sk_name, ak_name) if access_key else (ak_name, sk_name)
-            raise ReconcilerError(f"{present} is set but {missing} is not: set both, or neither")
-    if _get(environ, SECURITY_TOKEN_VARIABLE):  # registered too: _get refuses it unread if malformed
+    if credential_variable(environ, SECURITY_TOKEN_VARIABLE):  # registered too: refused unread if malformed
         Secret(environ[SECURITY_TOKEN_VARIABLE])
         raise ReconcilerError(f"{SECURITY_TOKEN_VARIABLE} is set but HUAWEICLOUD_SDK_AK and "
                               "HUAWEICLOUD_SDK_SK are not: a security token works only with its "
                               "temporary keys")
-    token_value = _get(environ, AUTH_TOKEN_VARIABLE)
+    token_value = credential_variable(environ, AUTH_TOKEN_VARIABLE)
     if token_value:
         return Credentials(auth_token=Secret(token_value))
     return None
