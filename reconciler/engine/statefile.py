@@ -105,26 +105,21 @@ def s3_credentials(environ: Mapping[str, str]) -> S3CredentialProvider:
     credentials are refreshed before they expire, however long the apply. An IAM token
     (HSS_AUTH_TOKEN) cannot sign S3 requests, so it is refused here, before anything is sent.
     """
-    from reconciler.hss.credentials import is_header_token
+    from reconciler.hss.credentials import both_or_neither, credential_variable
     from reconciler.secrets import Secret
     from reconciler.state.backends.s3 import S3Credentials
 
-    access, secret = environ.get("AWS_ACCESS_KEY_ID", ""), environ.get("AWS_SECRET_ACCESS_KEY", "")
-    if access or secret:
-        if not (access and secret):
-            raise ReconcilerError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
-        for name, value in (("AWS_ACCESS_KEY_ID", access), ("AWS_SECRET_ACCESS_KEY", secret)):
-            if not is_header_token(value):
-                Secret(value)
-                raise ReconcilerError(f"{name} holds characters other than printable ASCII")
-        token = environ.get("AWS_SESSION_TOKEN") or None
-        if token is not None and not is_header_token(token):
-            Secret(token)
-            raise ReconcilerError("AWS_SESSION_TOKEN holds characters other than printable ASCII")
-        fixed = S3Credentials(access, Secret(secret), Secret(token) if token else None,
-                              source="AWS_ACCESS_KEY_ID and its secret")
-        return lambda: fixed
-    return _from_chain(environ)
+    # Checked as the Huawei variables are: printable ASCII, both of a pair or neither, never shown.
+    access = credential_variable(environ, "AWS_ACCESS_KEY_ID")
+    secret = credential_variable(environ, "AWS_SECRET_ACCESS_KEY")
+    secret_key = Secret(secret) if secret else None
+    if not both_or_neither(("AWS_ACCESS_KEY_ID", access), ("AWS_SECRET_ACCESS_KEY", secret)):
+        return _from_chain(environ)
+    assert access is not None and secret_key is not None
+    token = credential_variable(environ, "AWS_SESSION_TOKEN")
+    fixed = S3Credentials(access, secret_key, Secret(token) if token else None,
+                          source="AWS_ACCESS_KEY_ID and its secret")
+    return lambda: fixed
 
 
 def _from_chain(environ: Mapping[str, str]) -> S3CredentialProvider:

@@ -75,3 +75,11 @@ def test_aws_keys_win_and_a_session_token_with_a_line_break_is_refused_unshown()
         s3_credentials({"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "sk",
                         "AWS_SESSION_TOKEN": "tok\nen-Secret-Part"})
     assert "AWS_SESSION_TOKEN" in str(caught.value) and "Secret-Part" not in str(caught.value)
+
+
+def test_half_an_aws_key_pair_names_both_variables_and_never_shows_the_secret() -> None:
+    with pytest.raises(ReconcilerError) as caught:
+        s3_credentials({"AWS_SECRET_ACCESS_KEY": "sk-Secret-Part"})
+    message = str(caught.value)
+    assert "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not" in message
+    assert "Secret-Part" not in message
