@@ -79,10 +79,6 @@ def s3_exchange(client: httpx.Client, request: httpx.Request, until: float, limi
     from reconciler.hss import bounds
     from reconciler.state.backends.s3 import RefusedAnswer
 
-    left = max(until - time.monotonic(), 0.001)
-    request.extensions["timeout"] = {phase: left if limit_ is None else min(limit_, left)
-                                     for phase, limit_ in client.timeout.as_dict().items()}
-    request.extensions["trace"] = bounds.trace
     late = "no complete answer in time"
     try:
         return bounds.exchange(client, request, until=until, max_bytes=limit, late=late)

@@ -173,7 +173,15 @@ def exchange(http: httpx.Client, request: httpx.Request, *, until: float,
     and ``.json()`` work on it. Raises what ``http.send`` raises (httpx.TransportError,
     a timeout when a socket wait reached the deadline) and :class:`AnswerRefused`,
     whose reason is ``late`` when the deadline passed while the body came.
+
+    Every caller (HSS, the credential services, the S3 state) gets the same
+    bounds from here: each phase of ``http``'s timeout cut to the time left, and
+    :func:`trace` on the request, so that each socket wait is cut as it comes.
     """
+    left = max(until - time.monotonic(), _PAST_DEADLINE)
+    request.extensions["timeout"] = {phase: left if limit is None else min(limit, left)
+                                     for phase, limit in http.timeout.as_dict().items()}
+    request.extensions["trace"] = trace
     with deadline(until):
         response = http.send(request, stream=True)
         try:

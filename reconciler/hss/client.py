@@ -419,13 +419,8 @@ class HssClient:
         """One HTTP exchange, done by ``until``: the response (any status, body read) or what failed."""
         shown_path = REDACTOR.redact(url.path)
         started = time.perf_counter()
-        # Each phase's timeout, cut to the time left; bounds.trace cuts each socket wait as it comes.
-        left = max(until - time.monotonic(), 0.001)
-        phases = self._http.timeout.as_dict()
-        timeout = httpx.Timeout(**{phase: left if limit is None else min(limit, left)
-                                   for phase, limit in phases.items()})
-        request = self._http.build_request(method, url, headers=headers, content=content,
-                                           timeout=timeout, extensions={"trace": bounds.trace})
+        # bounds.exchange cuts each phase's timeout, and each socket wait, to the time left.
+        request = self._http.build_request(method, url, headers=headers, content=content)
         try:
             response = bounds.exchange(self._http, request, until=until,
                                        max_bytes=self._max_answer_bytes, late=late)

@@ -87,13 +87,8 @@ def send(http: httpx.Client, request: httpx.Request, source: str, where: str) ->
     """
     until = getattr(_fetch, "until", None) or time.monotonic() + FETCH_SECONDS
     late = f"no complete answer within {FETCH_SECONDS:g} s"
-    left = until - time.monotonic()
-    if left <= 0:
+    if until <= time.monotonic():
         raise ReconcilerError(f"{source}: {where}: {late}")
-    # Each phase's timeout cut to the time left; bounds.trace cuts every socket wait after the connect.
-    request.extensions["timeout"] = {phase: left if limit is None else min(limit, left)
-                                     for phase, limit in http.timeout.as_dict().items()}
-    request.extensions["trace"] = bounds.trace
     try:
         return bounds.exchange(http, request, until=until, max_bytes=MAX_ANSWER_BYTES, late=late)
     except bounds.AnswerRefused as refused:
