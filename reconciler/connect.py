@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 
 import httpx
 
-from reconciler.config.endpoints import region_endpoints
+from reconciler.config.endpoints import EndpointResolver
 from reconciler.config.model import TargetConfig
 from reconciler.config.warnings import plain_http_endpoint
 from reconciler.config.workspace import ENDPOINT_ENV
@@ -52,10 +52,12 @@ def failover_endpoints(targets: Iterable[TargetConfig],
     if environ.get(ENDPOINT_ENV):
         return {}
     found: dict[TargetKey, tuple[str, ...]] = {}
+    resolver = EndpointResolver(environ)  # one for every target: the regions file is read once
     for target in targets:
         if target.named_endpoint is not None:
             continue
-        endpoints = region_endpoints(target.key.region, environ)
+        region = resolver.resolve(target.key.region)
+        endpoints = region.endpoints if region is not None else ()
         if len(endpoints) < 2 or endpoints[0] != target.endpoint:
             continue
         scheme = target.endpoint.split("://", 1)[0]

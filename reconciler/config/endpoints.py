@@ -141,12 +141,6 @@ def resolve_endpoint(region: str, environ: Mapping[str, str]) -> str:
     return found.endpoint
 
 
-def region_endpoints(region: str, environ: Mapping[str, str]) -> tuple[str, ...]:
-    """Every endpoint of ``region`` in the SDK's order (empty when no source knows it)."""
-    found = EndpointResolver(environ).resolve(region)
-    return found.endpoints if found is not None else ()
-
-
 def _env_endpoints(name: str, listed: str) -> tuple[str, ...]:
     items = [item.strip() for item in listed.split(",")]
     problems = []
