@@ -61,21 +61,28 @@ class PlainHttp:
                 "credentials and registry passwords this run sends")
 
 
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (IPv4-mapped too, brackets or not): where plain http stays on
+    this machine. Never a name that merely starts like one (127.0.0.1.example). The one test for HSS
+    endpoints, credential services and shared-state stores alike."""
+    import ipaddress  # imported when an endpoint is checked, not by every plan that imports this module
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host.lower() == "localhost"
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
 def plain_http_endpoint(endpoint: str, allow_http: bool) -> PlainHttp | None:
     """What the plain-http rule says of `endpoint`; None for https (or any other scheme)."""
-    import ipaddress  # imported when an endpoint is checked, not by every plan that imports this module
     from urllib.parse import urlsplit
 
     parts = urlsplit(endpoint)
     if parts.scheme.lower() != "http":
         return None
-    host = parts.hostname or ""
-    try:
-        address = ipaddress.ip_address(host)
-        mapped = getattr(address, "ipv4_mapped", None)
-        loopback = address.is_loopback or bool(mapped and mapped.is_loopback)
-    except ValueError:
-        loopback = host.lower() == "localhost"
+    loopback = is_loopback_host(parts.hostname or "")
     return PlainHttp(f"http://{parts.netloc.rpartition('@')[2]}", loopback, allow_http)
 
 

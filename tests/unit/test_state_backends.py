@@ -213,3 +213,17 @@ def test_versioning_that_cannot_be_read_is_a_warning_and_the_run_goes_on(
     lock.release()
     assert "could not check that the bucket unit-unreadable-versioning keeps previous versions" in caplog.text
     assert "HTTP 403 AccessDenied" in caplog.text
+
+
+@pytest.mark.parametrize(("host", "local"), [
+    ("127.0.0.1", True), ("[::1]", True), ("[::ffff:127.0.0.1]", True), ("LOCALHOST", True),
+    ("127.0.0.1.example", False), ("10.0.0.1", False), ("[::ffff:10.0.0.1]", False),
+])
+def test_plain_http_to_a_store_is_allowed_on_loopback_only_by_the_rule_hss_endpoints_follow(
+        host: str, local: bool) -> None:
+    url = f"s3://state/k.json?endpoint=http://{host}:9000"
+    if local:
+        assert parse_s3(url).endpoint == f"http://{host}:9000"
+    else:
+        with pytest.raises(StateError, match="plain http outside loopback"):
+            parse_s3(url)

@@ -13,23 +13,15 @@ import ipaddress
 
 import httpx
 
+from reconciler.config.warnings import is_loopback_host
 from reconciler.errors import ReconcilerError
 
 
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address: never a name that merely starts like one (127.0.0.1.example)."""
-    return _host_kind(host)[0]
-
-
-def _host_kind(host: str) -> tuple[bool, bool]:
-    """(loopback, link-local) for a URL's host."""
-    if host.lower() == "localhost":
-        return True, False
+def _is_link_local(host: str) -> bool:
     try:
-        address = ipaddress.ip_address(host)
+        return ipaddress.ip_address(host).is_link_local
     except ValueError:
-        return False, False
-    return address.is_loopback, address.is_link_local
+        return False
 
 
 def checked_url(value: str, source: str, what: str, *, link_local: bool = False) -> str:
@@ -41,8 +33,7 @@ def checked_url(value: str, source: str, what: str, *, link_local: bool = False)
     if url.scheme not in ("http", "https") or not url.host or url.userinfo or url.query or url.fragment:
         raise ReconcilerError(f"{source}: {what} must be an http(s) URL with a host, "
                               "without user, query or fragment")
-    loopback, local = _host_kind(url.host)
-    if url.scheme == "http" and not (loopback or (link_local and local)):
+    if url.scheme == "http" and not (is_loopback_host(url.host) or (link_local and _is_link_local(url.host))):
         allowed = "loopback or link-local" if link_local else "loopback"
         raise ReconcilerError(f"{source}: {what} {url.scheme}://{url.netloc.decode('ascii', 'replace')} "
                               f"is plain http outside {allowed}: use https")

@@ -20,10 +20,11 @@ from collections.abc import Mapping
 
 import httpx
 
+from reconciler.config.warnings import is_loopback_host
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import Credentials, is_header_token
 from reconciler.hss.credsources.answer import json_object, send, status_text, temporary_credentials
-from reconciler.hss.credsources.endpoints import checked_url, is_loopback
+from reconciler.hss.credsources.endpoints import checked_url
 from reconciler.secrets import Secret
 
 SOURCE = "ECS metadata"
@@ -41,7 +42,7 @@ def endpoint(environ: Mapping[str, str]) -> str:
     if not override:
         return DEFAULT_ENDPOINT
     checked_url(override, SOURCE, ENDPOINT_VARIABLE)
-    if not is_loopback(httpx.URL(override).host):
+    if not is_loopback_host(httpx.URL(override).host):
         raise ReconcilerError(f"{SOURCE}: {ENDPOINT_VARIABLE} must name a loopback address (it is for tests)")
     return override.rstrip("/")
 

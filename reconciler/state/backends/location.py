@@ -21,11 +21,11 @@ write the bucket `other`, not the one the URL names.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from reconciler.config.warnings import is_loopback_host
 from reconciler.errors import StateError
 
 S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -124,14 +124,6 @@ def _nothing_dropped(shown: str, url: str) -> None:
                           "it as %23, or remove it")
 
 
-def loopback(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host.lower() == "localhost"
-    return address.is_loopback
-
-
 def parse_s3(url: str) -> S3Location:
     shown = url
     _nothing_dropped(shown, url)
@@ -163,7 +155,7 @@ def parse_s3(url: str) -> S3Location:
         target.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         raise _bad(shown, "endpoint has a port that is not a number") from None
-    if target.scheme == "http" and not loopback(target.hostname):
+    if target.scheme == "http" and not is_loopback_host(target.hostname):
         raise _bad(shown, f"endpoint {endpoint} is plain http outside loopback: the state would cross "
                           "the network unencrypted; use https")
     style = params.get("style", "path")
@@ -218,7 +210,7 @@ def parse_postgresql(url: str) -> PgLocation:
 def unprotected_sslmode(shown: str, host: str, sslmode: str, given_by: str) -> None:
     """Refuse an sslmode that lets the state and the password cross the network in the clear
     (or to an impostor) when the server is not on this machine."""
-    if sslmode in UNPROTECTED_SSLMODES and not loopback(host):
+    if sslmode in UNPROTECTED_SSLMODES and not is_loopback_host(host):
         raise _bad(shown, f"{given_by}={sslmode} lets libpq connect to {host} without TLS, so the state "
                           "and the password could cross the network unencrypted; use sslmode=require "
                           "(or verify-full, with the server's CA in PGSSLROOTCERT)")

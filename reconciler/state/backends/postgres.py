@@ -50,10 +50,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler.config.warnings import is_loopback_host
 from reconciler.errors import StateError
 from reconciler.secrets import Secret
 from reconciler.state.backends.base import ConcurrentWrite, Snapshot
-from reconciler.state.backends.location import PgLocation, loopback, unprotected_sslmode
+from reconciler.state.backends.location import PgLocation, unprotected_sslmode
 from reconciler.state.jsonshape import ShapeError, load_json
 from reconciler.state.lock import (
     MAX_LOCK_BYTES,
@@ -104,7 +105,7 @@ class PostgresBackend:
             Secret(password)  # registered: no message or log line can show it
         extra: dict[str, Any] = {}
         sslmode = w.sslmode
-        if sslmode is None and not loopback(w.host):
+        if sslmode is None and not is_loopback_host(w.host):
             given = os.environ.get("PGSSLMODE")
             if given:
                 unprotected_sslmode(self.location, w.host, given, "PGSSLMODE")
