@@ -103,9 +103,16 @@ class StateStore:
         raw = self.read_raw()
         if raw is None:
             return State()
-        self._original = raw
+        self.keep_as_backup(raw)
         backup = str(backup_path(self.real)) if self.real != self.path else None
         return parse_state(raw, str(self.path), backup)
+
+    def keep_as_backup(self, raw: bytes | None) -> None:
+        """`raw`, the file as read before this run's first write, is what that write keeps as `.backup`.
+
+        `load` says so; so does LocalBackend, which reads the bytes itself (`state push`, `migrate`).
+        """
+        self._original = raw
 
     @property
     def location(self) -> str:

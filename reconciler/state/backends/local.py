@@ -36,7 +36,7 @@ class LocalBackend:
         current = self._store.read_raw()
         if _digest(current) != expected:
             raise ConcurrentWrite(f"{self.location}: the state file changed since it was read")
-        self._store._original = current  # kept once as .backup, as a run does
+        self._store.keep_as_backup(current)  # kept once as .backup, as a run does
         self._store.write(payload)
         return _digest(payload)
 
