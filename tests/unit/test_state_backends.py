@@ -227,3 +227,14 @@ def test_plain_http_to_a_store_is_allowed_on_loopback_only_by_the_rule_hss_endpo
     else:
         with pytest.raises(StateError, match="plain http outside loopback"):
             parse_s3(url)
+
+
+def test_a_write_over_a_local_state_keeps_the_file_it_replaced_as_backup(tmp_path: Path) -> None:
+    from reconciler.state.backends.local import LocalBackend
+
+    path = tmp_path / "s.json"
+    path.write_bytes(b"old")
+    backend = LocalBackend(path)
+    backend.write(b"new", backend.read().version, serial=2, lineage="l")
+    assert path.read_bytes() == b"new"
+    assert (tmp_path / "s.json.backup").read_bytes() == b"old"
