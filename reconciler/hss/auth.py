@@ -91,6 +91,15 @@ def encode_query_as_signed(request: httpx.Request) -> list[tuple[str, str]]:
     return params
 
 
+def _send_token(request: httpx.Request, token: Secret) -> None:
+    """Put the IAM token on ``request`` (its query encoded as a signed request's would be)."""
+    encode_query_as_signed(request)
+    request.headers["X-Auth-Token"] = token.reveal()
+
+
+NO_USABLE_CREDENTIALS = "no HSS credentials: need an access key and secret key, or a token"
+
+
 class TokenAuth(httpx.Auth):
     """Sends an IAM user token as ``X-Auth-Token``.
 
@@ -105,8 +114,7 @@ class TokenAuth(httpx.Auth):
         return "TokenAuth()"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        encode_query_as_signed(request)
-        request.headers["X-Auth-Token"] = self._token.reveal()
+        _send_token(request, self._token)
         yield request
 
 
@@ -134,10 +142,9 @@ class ProvidedAuth(httpx.Auth):
             sign_request(request, credentials.access_key, credentials.secret_key,
                          credentials.security_token, self._clock())
         elif credentials.auth_token is not None:
-            encode_query_as_signed(request)
-            request.headers["X-Auth-Token"] = credentials.auth_token.reveal()
+            _send_token(request, credentials.auth_token)
         else:
-            raise ReconcilerError("no HSS credentials: need an access key and secret key, or a token")
+            raise ReconcilerError(NO_USABLE_CREDENTIALS)
         yield request
 
 
@@ -149,4 +156,4 @@ def auth_from_credentials(credentials: Credentials | Callable[[], Credentials]) 
         return AkSkAuth(credentials.access_key, credentials.secret_key, credentials.security_token)
     if credentials.auth_token is not None:
         return TokenAuth(credentials.auth_token)
-    raise ReconcilerError("no HSS credentials: need an access key and secret key, or a token")
+    raise ReconcilerError(NO_USABLE_CREDENTIALS)
