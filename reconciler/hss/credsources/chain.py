@@ -89,16 +89,15 @@ def _default_chain(environ: Mapping[str, str], verify: bool | str) -> Provider:
     found = federation_from_env(environ) or configured_in_env(environ) or from_profile(environ, None)
     if found is not None:
         return _provider(found, environ, verify)
-    tried = []
     metadata.endpoint(environ)  # a malformed HSS_METADATA_ENDPOINT is an error, not an absent service
     # The metadata service is on the link-local network: no proxy stands between.
     fetch_metadata = _fetching(partial(metadata.fetch, environ), verify, link_local=True)
     try:
         first = fetch_metadata()
     except ReconcilerError as exc:  # as the SDK's chain: no usable metadata service here, go on
-        tried.append(str(exc))
+        no_metadata = str(exc)
     else:
         return RefreshingCredentials(fetch_metadata, first=first)
     if podidentity.configured(environ):
         return RefreshingCredentials(_fetching(partial(podidentity.fetch, environ), verify, link_local=True))
-    raise ReconcilerError(f"{NO_CREDENTIALS} ({'; '.join(tried)})")
+    raise ReconcilerError(f"{NO_CREDENTIALS} ({no_metadata})")
