@@ -48,14 +48,7 @@ from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import S3Location
 from reconciler.state.backends.sigv4 import sign
 from reconciler.state.jsonshape import ShapeError, load_json
-from reconciler.state.lock import (
-    MAX_LOCK_BYTES,
-    HeldLock,
-    LockInfo,
-    check_unlock_id,
-    no_lock,
-    wait_for_lock,
-)
+from reconciler.state.lock import MAX_LOCK_BYTES, HeldLock, LockInfo, check_unlock_id, no_lock, wait_for_lock
 from reconciler.state.model import MAX_STATE_BYTES
 
 LOG = logging.getLogger(__name__)
