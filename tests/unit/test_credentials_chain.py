@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -246,3 +247,17 @@ def test_a_credential_service_url_with_a_query_is_refused() -> None:
     # Our paths are appended: after a query they would be a query's text, sent who knows where.
     with pytest.raises(ReconcilerError, match="without user, query or fragment"):
         checked_url("https://iam.example.com/?next=", "IdP federation", "the IAM endpoint")
+
+
+def test_a_token_file_that_is_a_fifo_or_too_large_is_refused_unread_by_name(tmp_path: Path) -> None:
+    from reconciler.hss.credsources.files import MAX_TOKEN_FILE_BYTES, read_token
+
+    fifo = tmp_path / "token.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ReconcilerError, match=r"^pod identity: cannot read the token file .*token\.fifo "
+                                              r"\(it is a FIFO \(named pipe\), not a regular file\)$"):
+        read_token(str(fifo), "pod identity", "the token file")
+    large = tmp_path / "token.big"
+    large.write_bytes(b"t" * (MAX_TOKEN_FILE_BYTES + 1))
+    with pytest.raises(ReconcilerError, match=rf"token\.big \(larger than {MAX_TOKEN_FILE_BYTES} bytes\)$"):
+        read_token(str(large), "pod identity", "the token file")

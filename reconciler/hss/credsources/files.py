@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.atomicfile import FileTooLarge, NotRegularFile, read_regular
+from reconciler.atomicfile import read_regular
 from reconciler.errors import ReconcilerError
 from reconciler.hss.credentials import is_header_token
 from reconciler.secrets import Secret
@@ -20,11 +20,7 @@ def read_text(path: str, limit: int, source: str, what: str) -> str:
         data = read_regular(Path(path), limit)
     except FileNotFoundError:
         raise ReconcilerError(f"{source}: {what} {path} does not exist") from None
-    except NotRegularFile as exc:
-        raise ReconcilerError(f"{source}: {what} {path} is {exc.kind}, not a regular file") from None
-    except FileTooLarge:
-        raise ReconcilerError(f"{source}: {what} {path} is larger than {limit} bytes") from None
-    except OSError as exc:
+    except OSError as exc:  # read_regular's refusals (a FIFO, a directory, too large) say why in strerror
         raise ReconcilerError(f"{source}: cannot read {what} {path} ({exc.strerror or exc})") from None
     try:
         return data.decode("utf-8")
