@@ -18,6 +18,7 @@ from reconciler.engine.locate import given_state
 from reconciler.engine.statefile import s3_exchange
 from reconciler.errors import StateError
 from reconciler.secrets import Secret
+from reconciler.state.backends.base import ConcurrentWrite, Snapshot
 from reconciler.state.backends.location import identity, parse_postgresql, parse_s3
 from reconciler.state.backends.s3 import S3Backend, S3Credentials
 from reconciler.state.backends.sigv4 import sign
@@ -238,3 +239,42 @@ def test_a_write_over_a_local_state_keeps_the_file_it_replaced_as_backup(tmp_pat
     backend.write(b"new", backend.read().version, serial=2, lineage="l")
     assert path.read_bytes() == b"new"
     assert (tmp_path / "s.json.backup").read_bytes() == b"old"
+
+
+class _RefusingBackend:
+    """A backend whose every write fails with `error`: SharedStore's fallback to the errored file."""
+
+    location = "s3://state/k.json"
+    locking = True
+
+    def __init__(self, error: StateError) -> None:
+        self.error = error
+        self.writes = 0
+
+    def read(self) -> Snapshot:
+        return Snapshot(None, None)
+
+    def write(self, payload: bytes, expected: str | None, *, serial: int, lineage: str) -> str | None:
+        self.writes += 1
+        raise self.error
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (ConcurrentWrite("s3://state/k.json: changed"), "the stored state changed since this run read it"),
+    (StateError("s3://state/k.json: the store is down"), "cannot write the state (the store is down)"),
+])
+def test_a_failed_shared_write_sends_this_and_every_later_checkpoint_to_the_errored_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: StateError, said: str) -> None:
+    from reconciler.state.backends.shared import SharedStore
+    from reconciler.state.store import StateUnwritable
+
+    monkeypatch.chdir(tmp_path)
+    backend = _RefusingBackend(error)
+    store = SharedStore(backend)  # type: ignore[arg-type]
+    state = store.load()
+    for _ in range(2):
+        with pytest.raises(StateUnwritable) as caught:
+            store.write(store.snapshot(state))
+        assert said in str(caught.value)
+        assert caught.value.saved_to == tmp_path / "errored.hss-reconciler.state.json"
+    assert backend.writes == 1, "the store is not tried again once a write failed"

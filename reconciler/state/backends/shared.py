@@ -30,7 +30,7 @@ class SharedStore:
         self._existed = False
         self._next: tuple[int, str] | None = None
         self._fallback = ErroredFile()
-        self._failure: str | None = None
+        self._failure: StateError | None = None  # the first failed write: every later one goes to the file
         self._writing = False  # a lock was taken: this run means to write
 
     @property
@@ -68,12 +68,10 @@ class SharedStore:
                 self._version = self.backend.write(payload, self._version, serial=serial, lineage=lineage)
                 self._serial, self._lineage, self._existed = serial, lineage, True
                 return
-            except ConcurrentWrite:
-                self._failure = "concurrent"
-            except StateError as exc:
-                self._failure = str(exc).removeprefix(f"{self.location}: ")
+            except StateError as exc:  # ConcurrentWrite among them
+                self._failure = exc
         push = f"'hss-reconciler state push {{saved}} --state {self.location}'"
-        if self._failure == "concurrent":
+        if isinstance(self._failure, ConcurrentWrite):
             raise self._fallback.save(
                 payload, f"{self.location}: the stored state changed since this run read it: another run "
                          "wrote it although this run held the lock (someone ran force-unlock, or runs use "
@@ -81,7 +79,8 @@ class SharedStore:
                 f"compare it with 'hss-reconciler state pull --state {self.location}' and run "
                 "'hss-reconciler plan': registries this run added that the other run did not record show "
                 f"as '<=' (adopt). Push it only if it is the one to keep: {push} --force")
-        raise self._fallback.save(payload, f"{self.location}: cannot write the state ({self._failure})",
+        why = str(self._failure).removeprefix(f"{self.location}: ")
+        raise self._fallback.save(payload, f"{self.location}: cannot write the state ({why})",
                                   f"put it back with {push}")
 
     def acquire(self, operation: str, timeout: float) -> HeldLock:
