@@ -20,8 +20,11 @@ import pytest
 from tests.e2e.conftest import CLI, Hss
 from tests.e2e.workspaces import Api, cli, env_for, registry, state_of, write_workspace
 
-NAMES = [f"reg-{i}" for i in range(5)]
-LATENCY_MS = 250  # 5 adds + 5 listings + a refresh, one at a time: about 3 s
+NAMES = [f"reg-{i}" for i in range(10)]
+# 10 adds, one at a time, then one listing for their ids, after a refresh: about 3.6 s, so the
+# three short commands a test runs meanwhile finish first even on a loaded machine (with 5 adds,
+# once the ids came from one listing instead of five, the first apply sometimes ended first).
+LATENCY_MS = 300
 
 
 @pytest.fixture
