@@ -202,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         data = payload if isinstance(payload, bytes) else b"" if payload is None else json.dumps(
             payload).encode("utf-8")
+        if self.counted:  # before the client can have the answer, so stats read after it count it
+            self.app.stats.status(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -210,8 +212,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-        if self.counted:
-            self.app.stats.status(status)
 
     def _drop(self) -> None:
         self.close_connection = True
